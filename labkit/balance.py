@@ -1,0 +1,208 @@
+"""Class balancing: resampling (imbalanced-learn underneath), per-class resampling, and an honest comparison.
+
+Document 000 §3.2 wants per-class counts N'(c) with |N'(c) − mean_k N(k)| minimal for every class c;
+random under-/over-sampling get there by deleting or duplicating, SMOTE/ADASYN by interpolating.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from labkit._validation import (
+    RandomState,
+    as_generator,
+    as_seed,
+    check_features,
+    check_labels,
+    check_positive_int,
+)
+
+METHODS = ("none", "under", "over", "smote", "adasyn")
+COMPARE_METHODS = (*METHODS, "class_weight")
+METRICS = ("balanced_accuracy", "minority_precision", "minority_recall", "minority_f1", "pr_auc")
+
+
+def make_sampler(method: str, *, random_state: RandomState = None, **params):
+    """The imbalanced-learn sampler for ``method``; it composes in an ``imblearn.pipeline.Pipeline``.
+
+    ``"none"`` gives an identity ``FunctionSampler``, so a pipeline can switch balancing off.
+    """
+    from imblearn.over_sampling import ADASYN, SMOTE, RandomOverSampler
+    from imblearn.under_sampling import RandomUnderSampler
+
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    seed = as_seed(random_state)
+    if method == "none":
+        from imblearn import FunctionSampler
+
+        if params:
+            raise TypeError(f"method='none' takes no parameters, got {sorted(params)}")
+        return FunctionSampler(func=None, validate=False)
+    cls = {"under": RandomUnderSampler, "over": RandomOverSampler, "smote": SMOTE, "adasyn": ADASYN}[method]
+    try:
+        return cls(random_state=seed, **params)
+    except TypeError as err:
+        raise TypeError(f"unknown parameter for method={method!r}: {err}") from err
+
+
+def _check_neighbours(method: str, y: np.ndarray, params: dict) -> None:
+    """SMOTE/ADASYN need more samples in each class they grow than they have neighbours."""
+    key = {"smote": "k_neighbors", "adasyn": "n_neighbors"}.get(method)
+    if key is None:
+        return
+    k = params.get(key, 5)
+    if not isinstance(k, (int, np.integer)):
+        return  # a NearestNeighbors object: imbalanced-learn checks it
+    labels, counts = np.unique(y, return_counts=True)
+    grown = counts < counts.max()
+    if grown.any() and counts[grown].min() <= k:
+        c = labels[grown][np.argmin(counts[grown])]
+        raise ValueError(
+            f"{key}={k} needs more than {k} samples in each minority class for method={method!r}, but class "
+            f"{c!r} has {counts[labels == c][0]}; lower {key} or use method='over'"
+        )
+
+
+def resample(X, y, method: str, *, random_state: RandomState = None, **params):
+    """Resample ``(X, y)`` with ``method`` in ``"none"``, ``"under"``, ``"over"``, ``"smote"``, ``"adasyn"``.
+
+    Extra ``params`` go to the imbalanced-learn sampler (e.g. ``k_neighbors`` for SMOTE).
+    """
+    X = check_features(X)
+    y = check_labels(y, len(X))
+    sampler = make_sampler(method, random_state=random_state, **params)
+    if method == "none":
+        return X.copy(), y.copy()
+    if len(np.unique(y)) < 2:
+        raise ValueError(f"y must hold at least two classes to balance, got only {np.unique(y)!r}")
+    _check_neighbours(method, y, params)
+    try:
+        return sampler.fit_resample(X, y)
+    except (RuntimeError, ValueError) as err:
+        raise ValueError(f"method={method!r} could not resample this data: {err}") from err
+
+
+def balance_per_class(X, y, n_per_class: int, *, random_state: RandomState = None, replace="auto"):
+    """Resample every class to exactly ``n_per_class`` samples (document 001 §4.3).
+
+    ``replace="auto"`` draws without replacement from classes that have enough samples and with
+    replacement only where a class is too small; the document's ``replace=True`` duplicates samples even
+    in large classes. Pass ``replace=True`` to reproduce it.
+    """
+    X = np.asarray(X)
+    y = check_labels(y, len(X))
+    if X.ndim >= 2 and np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinity")
+    check_positive_int(n_per_class, "n_per_class")
+    if replace not in ("auto", True, False):
+        raise ValueError(f"replace must be 'auto', True or False, got {replace!r}")
+    rng = as_generator(random_state)
+    picks = []
+    for label in np.unique(y):
+        idx = np.flatnonzero(y == label)
+        with_replacement = replace is True or (replace == "auto" and len(idx) < n_per_class)
+        if not with_replacement and len(idx) < n_per_class:
+            raise ValueError(
+                f"n_per_class={n_per_class} exceeds the {len(idx)} samples of class {label!r} "
+                "with replace=False"
+            )
+        picks.append(rng.choice(idx, size=n_per_class, replace=with_replacement))
+    order = np.concatenate(picks)
+    return X[order], y[order]
+
+
+def _minority_label(y: np.ndarray):
+    labels, counts = np.unique(y, return_counts=True)
+    if len(labels) != 2:
+        raise ValueError(f"compare needs a binary y (minority vs the rest), got classes {labels.tolist()}")
+    return labels[np.argmin(counts)]
+
+
+def _scores(estimator, X, minority_col: int) -> np.ndarray | None:
+    if hasattr(estimator, "decision_function"):
+        s = np.asarray(estimator.decision_function(X))
+        return s if s.ndim == 1 and minority_col == 1 else (-s if s.ndim == 1 else s[:, minority_col])
+    if hasattr(estimator, "predict_proba"):
+        return estimator.predict_proba(X)[:, minority_col]
+    return None
+
+
+def evaluate_minority(estimator, X_test, y_test, minority) -> dict:
+    """Balanced accuracy, the minority class's precision/recall/F1, and PR-AUC (average precision)."""
+    from sklearn.metrics import (
+        average_precision_score,
+        balanced_accuracy_score,
+        precision_recall_fscore_support,
+    )
+
+    pred = estimator.predict(X_test)
+    p, r, f, _ = precision_recall_fscore_support(
+        y_test, pred, labels=[minority], average=None, zero_division=0
+    )
+    classes = list(getattr(estimator, "classes_", np.unique(y_test)))
+    scores = _scores(estimator, X_test, classes.index(minority)) if minority in classes else None
+    pr_auc = float("nan") if scores is None else average_precision_score(y_test == minority, scores)
+    return {
+        "balanced_accuracy": balanced_accuracy_score(y_test, pred),
+        "minority_precision": float(p[0]),
+        "minority_recall": float(r[0]),
+        "minority_f1": float(f[0]),
+        "pr_auc": float(pr_auc),
+    }
+
+
+def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n_repeats: int = 20,
+            test_size: float = 0.5, random_state: RandomState = 0) -> pd.DataFrame:
+    """Fit ``estimator`` (default ``SVC()``, as in 000 §4) after each balancing method, on ``n_repeats``
+    stratified train/test splits; one row per (method, repeat) with the metrics of :data:`METRICS`.
+
+    ``"class_weight"`` refits with ``class_weight='balanced'`` instead of resampling. Every method sees
+    the same splits in the same repeat, so differences between methods are paired.
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedShuffleSplit
+    from sklearn.svm import SVC
+
+    X = check_features(X)
+    y = check_labels(y, len(X))
+    if isinstance(methods, str):
+        methods = [methods]
+    for m in methods:
+        if m not in COMPARE_METHODS:
+            raise ValueError(f"methods must be drawn from {COMPARE_METHODS}, got {m!r}")
+    check_positive_int(n_repeats, "n_repeats")
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    estimator = SVC() if estimator is None else estimator
+    if "class_weight" in methods and "class_weight" not in estimator.get_params():
+        raise ValueError(f"method 'class_weight' needs an estimator with a class_weight parameter, "
+                         f"got {type(estimator).__name__}")
+    minority = _minority_label(y)
+    rng = as_generator(random_state)
+    splitter = StratifiedShuffleSplit(n_splits=n_repeats, test_size=test_size,
+                                      random_state=int(rng.integers(2**31 - 1)))
+    rows = []
+    for repeat, (train, test) in enumerate(splitter.split(X, y)):
+        seed = int(rng.integers(2**31 - 1))
+        for method in methods:
+            model = clone(estimator)
+            if method == "class_weight":
+                model.set_params(class_weight="balanced")
+                X_fit, y_fit = X[train], y[train]
+            else:
+                X_fit, y_fit = resample(X[train], y[train], method, random_state=seed)
+            if "random_state" in model.get_params():
+                model.set_params(random_state=seed)
+            start = time.perf_counter()
+            model.fit(X_fit, y_fit)
+            row = {"method": method, "repeat": repeat, "n_train": len(y_fit),
+                   "n_train_minority": int((y_fit == minority).sum()),
+                   "fit_seconds": time.perf_counter() - start}
+            row.update(evaluate_minority(model, X[test], y[test], minority))
+            rows.append(row)
+    return pd.DataFrame(rows)
