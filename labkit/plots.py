@@ -1,0 +1,1 @@
+"""Plots shared by the notebooks (matplotlib; no global rcParams changes)."""

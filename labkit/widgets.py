@@ -1,0 +1,1 @@
+"""ipywidgets front-ends: one function per notebook knob; each returns a widget to display."""
