@@ -30,4 +30,4 @@ def entropy(p, *, axis: int = -1, base: float | None = None) -> np.ndarray:
     p = check_probabilities(p, "p", axis=axis)
     plogp = np.zeros_like(p)
     np.multiply(p, _log(np.where(p > 0, p, 1.0), base), out=plogp, where=p > 0)
-    return -plogp.sum(axis=axis)
+    return 0.0 - plogp.sum(axis=axis)  # 0.0 - x turns -0.0 into 0.0
