@@ -156,6 +156,35 @@ def evaluate_minority(estimator, X_test, y_test, minority) -> dict:
     }
 
 
+def _fit(estimator, X, y, method: str, seed: int | None):
+    from sklearn.base import clone
+
+    model = clone(estimator)
+    if method == "class_weight":
+        model.set_params(class_weight="balanced")
+        X_fit, y_fit = X, y
+    else:
+        X_fit, y_fit = resample(X, y, method, random_state=seed)
+    if "random_state" in model.get_params():
+        model.set_params(random_state=seed)
+    return model.fit(X_fit, y_fit), y_fit
+
+
+def fit_balanced(X, y, method: str, *, estimator=None, random_state: RandomState = None):
+    """Fit ``estimator`` (default ``SVC()``) after balancing with ``method`` (any of :data:`COMPARE_METHODS`)."""
+    from sklearn.svm import SVC
+
+    if method not in COMPARE_METHODS:
+        raise ValueError(f"method must be one of {COMPARE_METHODS}, got {method!r}")
+    X = check_features(X)
+    y = check_labels(y, len(X))
+    estimator = SVC() if estimator is None else estimator
+    if method == "class_weight" and "class_weight" not in estimator.get_params():
+        raise ValueError(f"method 'class_weight' needs an estimator with a class_weight parameter, "
+                         f"got {type(estimator).__name__}")
+    return _fit(estimator, X, y, method, as_seed(random_state))[0]
+
+
 def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n_repeats: int = 20,
             test_size: float = 0.5, random_state: RandomState = 0) -> pd.DataFrame:
     """Fit ``estimator`` (default ``SVC()``, as in 000 §4) after each balancing method, on ``n_repeats``
@@ -164,7 +193,6 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
     ``"class_weight"`` refits with ``class_weight='balanced'`` instead of resampling. Every method sees
     the same splits in the same repeat, so differences between methods are paired.
     """
-    from sklearn.base import clone
     from sklearn.model_selection import StratifiedShuffleSplit
     from sklearn.svm import SVC
 
@@ -190,16 +218,8 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
     for repeat, (train, test) in enumerate(splitter.split(X, y)):
         seed = int(rng.integers(2**31 - 1))
         for method in methods:
-            model = clone(estimator)
-            if method == "class_weight":
-                model.set_params(class_weight="balanced")
-                X_fit, y_fit = X[train], y[train]
-            else:
-                X_fit, y_fit = resample(X[train], y[train], method, random_state=seed)
-            if "random_state" in model.get_params():
-                model.set_params(random_state=seed)
             start = time.perf_counter()
-            model.fit(X_fit, y_fit)
+            model, y_fit = _fit(estimator, X[train], y[train], method, seed)
             row = {"method": method, "repeat": repeat, "n_train": len(y_fit),
                    "n_train_minority": int((y_fit == minority).sum()),
                    "fit_seconds": time.perf_counter() - start}

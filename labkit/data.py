@@ -281,3 +281,21 @@ def class_names(name: str) -> list[str]:
     if name not in CLASS_NAMES:
         raise ValueError(f"name must be one of {tuple(CLASS_NAMES)}, got {name!r}")
     return list(CLASS_NAMES[name])
+
+
+def flipped_labels(n_samples: int = 1000, weights: Sequence[float] = (0.99, 0.01), *, flip_y: float = 0.01,
+                   random_state: RandomState = None, **params) -> np.ndarray:
+    """Boolean mask of the samples whose label ``flip_y`` changed in :func:`make_imbalanced`.
+
+    Generates the set twice with the same seed, with and without ``flip_y``: scikit-learn draws the flip
+    decisions whether or not ``flip_y`` is 0, so the features match and only the flipped labels differ.
+    A label re-drawn to its own class is not a change and is not counted.
+    """
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        raise ValueError(f"random_state must be an int seed here (the set is generated twice), got {random_state!r}")
+    X_noisy, y_noisy = make_imbalanced(n_samples, weights, flip_y=flip_y, random_state=random_state, **params)
+    X_clean, y_clean = make_imbalanced(n_samples, weights, flip_y=0.0, random_state=random_state, **params)
+    if not np.array_equal(X_noisy, X_clean):
+        raise RuntimeError("scikit-learn's make_classification no longer draws the same features with and "
+                           "without flip_y; flipped_labels cannot identify the flipped samples")
+    return y_noisy != y_clean

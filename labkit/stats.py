@@ -34,7 +34,7 @@ def summarize(df: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[str],
     rows = []
     for key, group in df.groupby(by, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        row = dict(zip(by, key))
+        row = dict(zip(by, key, strict=True))
         row["n"] = len(group)
         for m in metrics:
             row[m], row[f"{m}_ci"] = mean_ci(group[m], confidence)
@@ -46,5 +46,5 @@ def format_ci(summary: pd.DataFrame, metrics: Sequence[str], digits: int = 3) ->
     """A display table with ``mean ± ci`` strings, one column per metric."""
     out = summary.drop(columns=[c for m in metrics for c in (m, f"{m}_ci")]).copy()
     for m in metrics:
-        out[m] = [f"{v:.{digits}f} ± {c:.{digits}f}" for v, c in zip(summary[m], summary[f"{m}_ci"])]
+        out[m] = [f"{v:.{digits}f} ± {c:.{digits}f}" for v, c in zip(summary[m], summary[f"{m}_ci"], strict=True)]
     return out
