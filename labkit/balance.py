@@ -64,7 +64,7 @@ def _check_neighbours(method: str, y: np.ndarray, params: dict) -> None:
         c = labels[grown][np.argmin(counts[grown])]
         raise ValueError(
             f"{key}={k} needs more than {k} samples in each minority class for method={method!r}, but class "
-            f"{c!r} has {counts[labels == c][0]}; lower {key} or use method='over'"
+            f"{c} has {counts[labels == c][0]}; lower {key} or use method='over'"
         )
 
 
@@ -108,7 +108,7 @@ def balance_per_class(X, y, n_per_class: int, *, random_state: RandomState = Non
         with_replacement = replace is True or (replace == "auto" and len(idx) < n_per_class)
         if not with_replacement and len(idx) < n_per_class:
             raise ValueError(
-                f"n_per_class={n_per_class} exceeds the {len(idx)} samples of class {label!r} "
+                f"n_per_class={n_per_class} exceeds the {len(idx)} samples of class {label} "
                 "with replace=False"
             )
         picks.append(rng.choice(idx, size=n_per_class, replace=with_replacement))
@@ -156,7 +156,7 @@ def evaluate_minority(estimator, X_test, y_test, minority) -> dict:
     }
 
 
-def _fit(estimator, X, y, method: str, seed: int | None):
+def _fit(estimator, X, y, method: str, seed: int | None, params: dict | None = None):
     from sklearn.base import clone
 
     model = clone(estimator)
@@ -164,7 +164,7 @@ def _fit(estimator, X, y, method: str, seed: int | None):
         model.set_params(class_weight="balanced")
         X_fit, y_fit = X, y
     else:
-        X_fit, y_fit = resample(X, y, method, random_state=seed)
+        X_fit, y_fit = resample(X, y, method, random_state=seed, **(params or {}))
     if "random_state" in model.get_params():
         model.set_params(random_state=seed)
     return model.fit(X_fit, y_fit), y_fit
@@ -186,12 +186,14 @@ def fit_balanced(X, y, method: str, *, estimator=None, random_state: RandomState
 
 
 def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n_repeats: int = 20,
-            test_size: float = 0.5, random_state: RandomState = 0) -> pd.DataFrame:
+            test_size: float = 0.5, random_state: RandomState = 0,
+            sampler_params: dict[str, dict] | None = None) -> pd.DataFrame:
     """Fit ``estimator`` (default ``SVC()``, as in 000 §4) after each balancing method, on ``n_repeats``
     stratified train/test splits; one row per (method, repeat) with the metrics of :data:`METRICS`.
 
     ``"class_weight"`` refits with ``class_weight='balanced'`` instead of resampling. Every method sees
     the same splits in the same repeat, so differences between methods are paired.
+    ``sampler_params`` maps a method to its sampler's parameters, e.g. ``{"smote": {"k_neighbors": 3}}``.
     """
     from sklearn.model_selection import StratifiedShuffleSplit
     from sklearn.svm import SVC
@@ -204,6 +206,10 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
         if m not in COMPARE_METHODS:
             raise ValueError(f"methods must be drawn from {COMPARE_METHODS}, got {m!r}")
     check_positive_int(n_repeats, "n_repeats")
+    sampler_params = dict(sampler_params or {})
+    for m in sampler_params:
+        if m not in METHODS or m == "none":
+            raise ValueError(f"sampler_params keys must be resampling methods {METHODS[1:]}, got {m!r}")
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
     estimator = SVC() if estimator is None else estimator
@@ -219,7 +225,7 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
         seed = int(rng.integers(2**31 - 1))
         for method in methods:
             start = time.perf_counter()
-            model, y_fit = _fit(estimator, X[train], y[train], method, seed)
+            model, y_fit = _fit(estimator, X[train], y[train], method, seed, sampler_params.get(method))
             row = {"method": method, "repeat": repeat, "n_train": len(y_fit),
                    "n_train_minority": int((y_fit == minority).sum()),
                    "fit_seconds": time.perf_counter() - start}

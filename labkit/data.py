@@ -80,6 +80,7 @@ def make_imbalanced(
     n_redundant: int = 10,
     flip_y: float = 0.01,
     random_state: RandomState = None,
+    shuffle: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The imbalanced classification set of document 000 §4 (``make_classification``), seedable.
 
@@ -115,7 +116,7 @@ def make_imbalanced(
     X, y = make_classification(
         n_samples=n_samples, n_features=n_features, n_informative=n_informative,
         n_redundant=n_redundant, n_classes=n_classes, n_clusters_per_class=n_clusters,
-        weights=list(w), flip_y=flip_y, random_state=as_seed(random_state),
+        weights=list(w), flip_y=flip_y, shuffle=shuffle, random_state=as_seed(random_state),
     )
     return X, y
 
@@ -285,17 +286,23 @@ def class_names(name: str) -> list[str]:
 
 def flipped_labels(n_samples: int = 1000, weights: Sequence[float] = (0.99, 0.01), *, flip_y: float = 0.01,
                    random_state: RandomState = None, **params) -> np.ndarray:
-    """Boolean mask of the samples whose label ``flip_y`` changed in :func:`make_imbalanced`.
+    """Boolean mask of the samples of :func:`make_imbalanced` whose label ``flip_y`` changed.
 
-    Generates the set twice with the same seed, with and without ``flip_y``: scikit-learn draws the flip
-    decisions whether or not ``flip_y`` is 0, so the features match and only the flipped labels differ.
-    A label re-drawn to its own class is not a change and is not counted.
+    scikit-learn assigns labels by cluster, flips some, then shuffles the rows. Unshuffled and without
+    flips the labels are deterministic, so comparing them with the unshuffled noisy labels finds the
+    flips; matching rows (by their sorted values: the columns are shuffled too) maps them through the
+    final shuffle. A label re-drawn to its own class is not a
+    change and is not counted.
     """
     if random_state is None or isinstance(random_state, np.random.Generator):
-        raise ValueError(f"random_state must be an int seed here (the set is generated twice), got {random_state!r}")
-    X_noisy, y_noisy = make_imbalanced(n_samples, weights, flip_y=flip_y, random_state=random_state, **params)
-    X_clean, y_clean = make_imbalanced(n_samples, weights, flip_y=0.0, random_state=random_state, **params)
-    if not np.array_equal(X_noisy, X_clean):
-        raise RuntimeError("scikit-learn's make_classification no longer draws the same features with and "
-                           "without flip_y; flipped_labels cannot identify the flipped samples")
-    return y_noisy != y_clean
+        raise ValueError(f"random_state must be an int seed here (the set is regenerated), got {random_state!r}")
+    kwargs = dict(n_samples=n_samples, weights=weights, random_state=random_state, **params)
+    X, _ = make_imbalanced(flip_y=flip_y, **kwargs)
+    X_unshuffled, y_noisy = make_imbalanced(flip_y=flip_y, shuffle=False, **kwargs)
+    _, y_clean = make_imbalanced(flip_y=0.0, shuffle=False, **kwargs)
+    position = {np.sort(row).tobytes(): i for i, row in enumerate(X_unshuffled)}  # columns are shuffled too
+    try:
+        order = np.array([position[np.sort(row).tobytes()] for row in X])
+    except KeyError as err:
+        raise RuntimeError("make_classification's rows changed beyond a shuffle; cannot map the flipped labels") from err
+    return (y_noisy != y_clean)[order]

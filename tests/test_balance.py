@@ -1,0 +1,149 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from imblearn.pipeline import Pipeline
+from sklearn.linear_model import LogisticRegression
+
+from labkit import balance, data
+
+
+@pytest.fixture(scope="module")
+def imbalanced():
+    return data.make_imbalanced(600, (0.9, 0.1), flip_y=0.0, random_state=0)
+
+
+@pytest.mark.parametrize("method", balance.METHODS)
+def test_resample_balances_classes(imbalanced, method):
+    X, y = imbalanced
+    X_res, y_res = balance.resample(X, y, method, random_state=0)
+    counts = np.bincount(y_res)
+    assert len(X_res) == len(y_res)
+    if method == "none":
+        assert np.array_equal(counts, np.bincount(y))
+    elif method == "adasyn":  # ADASYN balances approximately by design
+        assert abs(counts[0] - counts[1]) <= 0.1 * counts[0]
+    else:
+        assert counts[0] == counts[1]
+    if method == "under":
+        assert counts[0] == np.bincount(y)[1]
+
+
+def test_resample_is_deterministic_with_seed(imbalanced):
+    X, y = imbalanced
+    a = balance.resample(X, y, "smote", random_state=3)
+    b = balance.resample(X, y, "smote", random_state=3)
+    assert np.array_equal(a[0], b[0])
+
+
+def test_resample_unknown_method(imbalanced):
+    with pytest.raises(ValueError, match="method.*'tomek'"):
+        balance.resample(*imbalanced, "tomek")
+
+
+@pytest.mark.parametrize(("method", "key"), [("smote", "k_neighbors"), ("adasyn", "n_neighbors")])
+def test_too_few_minority_for_neighbours(method, key):
+    X = np.random.default_rng(0).normal(size=(54, 3))
+    y = np.array([0] * 50 + [1] * 4)
+    with pytest.raises(ValueError, match=f"{key}=5.*has 4"):
+        balance.resample(X, y, method)
+    X_res, y_res = balance.resample(X, y, method, **{key: 2}, random_state=0)
+    assert (y_res == 1).sum() > 4
+
+
+def test_nan_in_X_is_rejected(imbalanced):
+    X, y = imbalanced
+    X = X.copy()
+    X[5, 2] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN"):
+        balance.resample(X, y, "under")
+    with pytest.raises(ValueError, match="X contains NaN"):
+        balance.compare(X, y, ["none"], n_repeats=1)
+
+
+def test_sampler_composes_in_imblearn_pipeline(imbalanced):
+    X, y = imbalanced
+    for method in balance.METHODS:
+        pipe = Pipeline([("balance", balance.make_sampler(method, random_state=0)),
+                         ("clf", LogisticRegression())])
+        assert pipe.fit(X, y).score(X, y) > 0.5
+
+
+def test_balance_per_class_exact_counts(imbalanced):
+    X, y = imbalanced
+    Xb, yb = balance.balance_per_class(X, y, 100, random_state=0)
+    assert np.bincount(yb).tolist() == [100, 100]
+    # "auto": no duplicates from the class that has enough samples
+    big = Xb[yb == 0]
+    assert len(np.unique(big, axis=0)) == 100
+
+
+def test_balance_per_class_replace_false_refuses_too_small(imbalanced):
+    with pytest.raises(ValueError, match="n_per_class=100 exceeds"):
+        balance.balance_per_class(*imbalanced, 100, replace=False)
+    with pytest.raises(ValueError, match="n_per_class"):
+        balance.balance_per_class(*imbalanced, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(counts=st.lists(st.integers(1, 30), min_size=2, max_size=5), n=st.integers(1, 40),
+       seed=st.integers(0, 1000))
+def test_balance_per_class_property(counts, n, seed):
+    y = np.repeat(np.arange(len(counts)), counts)
+    X = np.arange(len(y), dtype=float)[:, None]
+    Xb, yb = balance.balance_per_class(X, y, n, random_state=seed)
+    assert np.bincount(yb, minlength=len(counts)).tolist() == [n] * len(counts)
+    assert np.array_equal(y[Xb[:, 0].astype(int)], yb)  # every row keeps its own label
+    Xb2, _ = balance.balance_per_class(X, y, n, random_state=seed)
+    assert np.array_equal(Xb, Xb2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n_major=st.integers(20, 80), n_minor=st.integers(7, 19), seed=st.integers(0, 1000),
+       method=st.sampled_from(["under", "over", "smote"]))
+def test_resample_counts_property(n_major, n_minor, seed, method):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_major + n_minor, 2))
+    y = np.array([0] * n_major + [1] * n_minor)
+    _, y_res = balance.resample(X, y, method, random_state=seed)
+    expected = n_minor if method == "under" else n_major
+    assert np.bincount(y_res).tolist() == [expected, expected]
+
+
+def test_compare_tidy_frame(imbalanced):
+    X, y = imbalanced
+    df = balance.compare(X, y, ["none", "under", "class_weight"], n_repeats=3, random_state=0)
+    assert isinstance(df, pd.DataFrame) and len(df) == 9
+    assert set(balance.METRICS) <= set(df.columns)
+    assert df[list(balance.METRICS)].apply(lambda c: c.between(0, 1).all()).all()
+    assert (df.query("method == 'under'")["n_train_minority"] * 2 == df.query("method == 'under'")["n_train"]).all()
+    again = balance.compare(X, y, ["none", "under", "class_weight"], n_repeats=3, random_state=0)
+    pd.testing.assert_frame_equal(df.drop(columns="fit_seconds"), again.drop(columns="fit_seconds"))
+
+
+def test_compare_under_sampling_raises_minority_recall():
+    X, y = data.make_imbalanced(random_state=0)
+    df = balance.compare(X, y, ["none", "under"], n_repeats=5, random_state=0)
+    recall = df.groupby("method")["minority_recall"].mean()
+    assert recall["under"] > recall["none"]
+
+
+def test_compare_validates(imbalanced):
+    X, y = imbalanced
+    with pytest.raises(ValueError, match="methods.*'magic'"):
+        balance.compare(X, y, ["magic"])
+    with pytest.raises(ValueError, match="n_repeats"):
+        balance.compare(X, y, ["none"], n_repeats=0)
+    with pytest.raises(ValueError, match="test_size"):
+        balance.compare(X, y, ["none"], test_size=1.5)
+    with pytest.raises(ValueError, match="binary"):
+        balance.compare(X, np.arange(len(y)) % 3, ["none"], n_repeats=1)
+    from sklearn.neighbors import KNeighborsClassifier
+    with pytest.raises(ValueError, match="class_weight"):
+        balance.compare(X, y, ["class_weight"], estimator=KNeighborsClassifier(), n_repeats=1)
+
+
+def test_fit_balanced_class_weight_sets_param(imbalanced):
+    model = balance.fit_balanced(*imbalanced, "class_weight", random_state=0)
+    assert model.class_weight == "balanced"
