@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,14 +63,22 @@ def execute(path: str | os.PathLike, *, profile: str = "smoke", timeout: int = 9
     The kernel runs in the notebook's own folder. Errors propagate as ``nbclient`` ``CellExecutionError``.
     """
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    with _profile_env(profile):
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    with _profile_env(profile), tempfile.TemporaryDirectory(prefix="labkit-kernel-") as sockets:
+        # IPC sockets (absolute paths) instead of TCP ports: no race for free ports when several
+        # kernels start at once.
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
+        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent.resolve())}})
-        client.execute()
+        try:
+            client.execute()
+        finally:
+            if km.has_kernel:  # nbclient leaves a kernel it did not create running
+                km.shutdown_kernel(now=True)
     return nb
 
 
