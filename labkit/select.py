@@ -413,7 +413,8 @@ def compare_strategies(X, y, X_test, y_test, *, ks: Sequence[int], strategies: S
     model fit on the seed set scores the pool; for every strategy, ``k`` and weighting a model is
     retrained on seed + selection and scored on ``(X_test, y_test)``. Within a repeat all strategies share
     the seed model, so differences are paired. One row per (strategy, weighting, k, repeat); rows with
-    strategy ``"seed only"`` (k = 0) and, if ``full_pool``, ``"full pool"`` (k = pool size) are references.
+    strategy ``"seed only"`` (k = 0) and, if ``full_pool``, one ``"full pool"`` row (all of ``X``, fit once:
+    it is the same data in every repeat) are references.
     """
     X = check_features(X)
     y = check_labels(y, len(X))
@@ -442,6 +443,9 @@ def compare_strategies(X, y, X_test, y_test, *, ks: Sequence[int], strategies: S
     labels = np.unique(y)
     rng = as_generator(random_state)
     rows = []
+    if full_pool:  # the same data in every repeat (and a deterministic estimator): fit it once
+        full = fit_and_score(estimator, X, y, X_test, y_test, labels=labels)
+        rows.append({"strategy": "full pool", "weighting": "none", "k": len(y) - n_seed, "repeat": 0, **full})
     for repeat in range(n_repeats):
         seed_idx = stratified_subset(y, n_seed, random_state=rng)
         pool_idx = np.setdiff1d(np.arange(len(y)), seed_idx)
@@ -449,10 +453,6 @@ def compare_strategies(X, y, X_test, y_test, *, ks: Sequence[int], strategies: S
         pool_probs = model.predict_proba(X[pool_idx])
         base = fit_and_score(estimator, X[seed_idx], y[seed_idx], X_test, y_test, labels=labels)
         rows.append({"strategy": "seed only", "weighting": "none", "k": 0, "repeat": repeat, **base})
-        if full_pool:
-            full = fit_and_score(estimator, X, y, X_test, y_test, labels=labels)
-            rows.append({"strategy": "full pool", "weighting": "none", "k": len(pool_idx), "repeat": repeat,
-                         **full})
         for strategy in strategies:
             for k in ks:
                 for weighting in weightings:

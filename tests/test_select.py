@@ -283,7 +283,8 @@ def test_compare_strategies_rows_counts_and_pairing(toy):
     X, y, Xt, yt = toy
     df = select.compare_strategies(X, y, Xt, yt, ks=[30, 60], weightings=("none", "class"), n_seed=30,
                                    n_repeats=2, random_state=0)
-    assert len(df) == 2 * (2 + 3 * 2 * 2)
+    assert len(df) == 1 + 2 * (1 + 3 * 2 * 2)
+    assert (df.strategy == "full pool").sum() == 1
     sel = df[~df.strategy.isin(["seed only", "full pool"])]
     counts = sel[["count_0", "count_1", "count_2"]].to_numpy()
     assert np.array_equal(counts.sum(axis=1), sel.k.to_numpy())
@@ -323,3 +324,40 @@ def test_compare_strategies_validation(toy):
         select.compare_strategies(X, y, Xt, yt, ks=[10], n_seed=4, n_repeats=1)
     with pytest.raises(ValueError, match="strategies must be drawn from"):
         select.compare_strategies(X, y, Xt, yt, ks=[10], strategies=["margin"], n_repeats=1)
+
+
+# --- the notebook-03 widget ------------------------------------------------------------------------------
+
+def test_selection_explorer_runs_programmatically_and_validates(toy):
+    import functools
+
+    import ipywidgets
+
+    from labkit import widgets
+
+    X, y, Xt, yt = toy
+    seed_idx = select.stratified_subset(y, 30, random_state=0)
+    pool_idx = np.setdiff1d(np.arange(len(y)), seed_idx)
+    model, seed_probs = select.seed_model(X, y, seed_idx, random_state=0)
+    run = functools.partial(select.evaluate_selection, X, y, Xt, yt, seed_idx=seed_idx, pool_idx=pool_idx,
+                            pool_probs=model.predict_proba(X[pool_idx]), seed_probs=seed_probs, random_state=0)
+    calls = []
+
+    def counting_run(k, strategy, weighting):
+        calls.append((k, strategy, weighting))
+        return run(k=k, strategy=strategy, weighting=weighting)
+
+    ex = widgets.selection_explorer(counting_run, k_min=10, k_max=100, k_step=10, k=20)
+    assert isinstance(ex.output, ipywidgets.Output)
+    assert [ex.k.description, ex.strategy.description, ex.weighting.description] == ["k", "strategy", "weighting"]
+    result = ex.update(k=40, strategy="stratified", weighting="class")
+    assert calls == [(40, "stratified", "class")]  # one retrain for three changed controls
+    counts = [result[f"count_{c}"] for c in range(3)]
+    assert sum(counts) == 40 and max(counts) - min(counts) <= 1
+    assert "strategy=stratified" in ex.describe(result)
+    ex.strategy.value = "top_entropy"  # a user's change retrains too
+    assert calls[-1] == (40, "top_entropy", "class") and ex.last_result is not result
+    with pytest.raises(ValueError, match=r"k=500 is outside"):
+        ex.update(k=500)
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        ex.update(strategy="margin")
