@@ -109,7 +109,6 @@ def plot_class_counts(counts, *, class_names=None, ax=None, title: str | None = 
     ``counts`` is a DataFrame with one row per strategy (the index) and one column per class.
     """
     import matplotlib.pyplot as plt
-    import numpy as np
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3.5))
