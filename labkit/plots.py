@@ -63,4 +63,67 @@ def decision_boundary(model, X, y, *, ax=None, title: str | None = None, resolut
     ax.legend(loc="lower right", fontsize="x-small")
     if title:
         ax.set_title(title)
+
+# --- notebook 03: selection and weighting ---
+
+
+def plot_accuracy_vs_k(summary, *, metric: str = "accuracy", by: str = "strategy", references=None,
+                       ax=None, title: str | None = None):
+    """Mean ``metric`` against ``k``, one line per ``by`` group, with its 95 % CI as a band.
+
+    ``summary`` is a :func:`labkit.stats.summarize` table with columns ``k``, ``by``, ``metric`` and
+    ``<metric>_ci``; ``references`` maps a label to ``(mean, ci)`` drawn as a horizontal line and band
+    (e.g. the seed-only and full-pool models). The k axis is logarithmic.
+    """
+    import matplotlib.pyplot as plt
+
+    for col in ("k", by, metric, f"{metric}_ci"):
+        if col not in summary.columns:
+            raise ValueError(f"summary has no column {col!r} (columns: {list(summary.columns)})")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    for name, group in summary.groupby(by, sort=False):
+        group = group.sort_values("k")
+        line, = ax.plot(group["k"], group[metric], marker="o", label=str(name))
+        ax.fill_between(group["k"], group[metric] - group[f"{metric}_ci"], group[metric] + group[f"{metric}_ci"],
+                        color=line.get_color(), alpha=0.2)
+    for i, (name, (mean, ci)) in enumerate((references or {}).items()):
+        color = f"C{7 + i % 3}"
+        ax.axhline(mean, color=color, linestyle="--", linewidth=1, label=str(name))
+        if ci == ci:  # not NaN
+            ax.axhspan(mean - ci, mean + ci, color=color, alpha=0.1)
+    ax.set_xscale("log")
+    ks = sorted(summary["k"].unique())
+    ax.set_xticks(ks)
+    ax.set_xticklabels([str(k) for k in ks])
+    ax.set_xlabel("k (samples selected from the pool)")
+    ax.set_ylabel(f"test {metric.replace('_', ' ')} (mean, 95 % CI)")
+    ax.set_title(title or f"{metric.replace('_', ' ')} vs k")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_class_counts(counts, *, class_names=None, ax=None, title: str | None = None):
+    """Grouped bars: how many samples of each class every strategy selected.
+
+    ``counts`` is a DataFrame with one row per strategy (the index) and one column per class.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    n_groups, n_classes = counts.shape
+    width = 0.8 / max(n_groups, 1)
+    x = np.arange(n_classes)
+    for i, (name, row) in enumerate(counts.iterrows()):
+        ax.bar(x + (i - (n_groups - 1) / 2) * width, row.to_numpy(dtype=float), width, label=str(name))
+    names = class_names if class_names is not None else [str(c) for c in counts.columns]
+    if len(names) != n_classes:
+        raise ValueError(f"class_names has {len(names)} entries but counts has {n_classes} columns")
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=30, ha="right")
+    ax.set_ylabel("samples selected")
+    ax.set_title(title or "class histogram of each selection")
+    if n_groups > 1:
+        ax.legend(fontsize="small")
     return ax
