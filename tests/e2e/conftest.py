@@ -12,8 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-import labdriver
 import pytest
+
+from . import labdriver
 
 CHROMIUM = labdriver.find_chromium()
 

@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-proxy-server",
+    "--disable-dev-shm-usage",  # containers often have a 64 MB /dev/shm
 ]
 
 # Seconds allowed for the slow steps; generous because the CI machine has 2 shared cores.
@@ -62,14 +63,35 @@ def kernel_env() -> dict[str, str]:
     """Environment for JupyterLab's kernels and ``labkit report``: smoke profile, this checkout's labkit.
 
     ``MPLBACKEND`` is removed so that the kernel uses matplotlib's inline backend (the unit-test conftest
-    sets it to Agg, which would make every ``plt.show()`` draw nothing).
+    sets it to Agg, which would make every ``plt.show()`` draw nothing). BLAS/OpenMP get one thread each
+    (unless set already): the JupyterLab kernel and the report's kernel share the CPU.
     """
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)
     env["LABKIT_PROFILE"] = "smoke"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    # JupyterLab's kernel and the report's kernel run side by side: one BLAS/OpenMP thread each
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
     return env
+
+
+class Clock:
+    """Wall time of the phases of a test, printed in its output."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self.last))
+        self.last = now
+
+    def __str__(self) -> str:
+        parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.laps)
+        return f"{self.last - self.start:.1f} s ({parts})"
 
 
 def _free_port() -> int:
@@ -226,13 +248,19 @@ def wait_kernel_idle(page, server: LabServer, name: str, *, timeout_s: float = R
 
 
 def run_all_cells(page, server: LabServer, name: str, *, timeout_s: float = RUN_ALL_S) -> None:
-    """Menu Run → Run All Cells, then wait until every code cell has an execution count and the kernel is idle."""
+    """Menu Run → Run All Cells, then wait until every code cell has an execution count, or a cell shows an
+    error (Run All stops there), and the kernel is idle."""
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
     page.wait_for_function(
         """() => {
-            const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+            const prompts = [...nb.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+            const done = prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            const failed = [...nb.querySelectorAll(
+                '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+                .some(o => /Traceback/.test(o.innerText));
+            return done || failed;
         }""",
         timeout=timeout_s * 1000,
     )
@@ -279,13 +307,15 @@ def control(box, description: str):
 
 
 def output_state(box) -> dict:
-    """What the widget's Output shows now: image sources, table texts, printed text, stderr/error texts."""
+    """What the widget's Output shows now: image sources, table texts, printed (stdout and text/plain) text,
+    and stderr/error texts."""
     return box.locator(".widget-output").first.evaluate(
         """(out) => ({
             images: [...out.querySelectorAll('img')].map(i => i.getAttribute('src') || ''),
             loaded: [...out.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0),
             tables: [...out.querySelectorAll('table')].map(t => t.innerText),
-            text: [...out.querySelectorAll('.jp-OutputArea-output[data-mime-type="text/plain"]')]
+            text: [...out.querySelectorAll('.jp-OutputArea-output[data-mime-type="text/plain"],'
+                                          + '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]')]
                   .map(t => t.innerText).join('\\n'),
             stderr: [...out.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
                   .map(t => t.innerText.slice(0, 3000)),

@@ -3,10 +3,11 @@ figures (rendered ``<img>`` with non-zero size) and no error output."""
 
 from __future__ import annotations
 
-import labdriver
 import nbformat
 
 from labkit import notebook
+
+from . import labdriver
 
 
 def _png_outputs(ipynb) -> int:

@@ -2,7 +2,14 @@
 
 A notebook's entry in ``WIDGET_CASES`` names the widget (by the description of one of its controls) and the
 steps a learner takes; after every step the widget's ``Output`` must show a different figure and a different
-table (or whatever ``parts`` lists). Adding a notebook = adding one ``WidgetCase``.
+table (or whatever ``parts`` lists). Adding a notebook = adding one ``WidgetCase``, e.g. for a widget with
+a ``SelectionSlider`` "labels/class" and a printed line + table in its Output::
+
+    WidgetCase("05_transfer_learning.ipynb", anchor="labels/class",
+               steps=(Slide("labels/class", "ArrowRight", 1),), parts=("text", "tables"))
+
+``Slide`` works for every noUiSlider-based ipywidgets slider (Int/Float/FloatLog/Selection); ``Select`` for
+a ``Dropdown``. Values in ``readout``/``expect`` are those of the smoke profile (the server's kernels run it).
 """
 
 from __future__ import annotations
@@ -10,11 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import labdriver
 import pytest
-from labdriver import Select, Slide
 
 from labkit import notebook
+
+from . import labdriver
+from .labdriver import Select, Slide
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,15 @@ WIDGET_CASES = [
         steps=(Slide("minority share", "ArrowRight", 3, readout="0.100"), Select("method", "over")),
         expect=(None, "over"),
     ),
+    WidgetCase(
+        "03_selection_and_weighting.ipynb",
+        anchor="strategy",
+        # smoke profile: k 150 -> 100 (step 50), then strategy top_entropy (set by the notebook) -> stratified;
+        # the Output prints one line per run and draws the class histogram of the selection (no table)
+        steps=(Slide("k", "ArrowLeft", 1, readout="100"), Select("strategy", "stratified")),
+        parts=("images", "text"),
+        expect=("k=100", "strategy=stratified"),
+    ),
 ]
 
 CASE_IDS = [case.notebook.split("_")[0] for case in WIDGET_CASES]
@@ -61,9 +78,12 @@ def test_widget_redraws_in_jupyterlab(case, jupyterlab, browser_context, tmp_pat
         pytest.skip(f"{case.notebook} is not in notebooks/ yet")
     page = browser_context.new_page()
     stem = case.notebook.removesuffix(".ipynb")
+    clock = labdriver.Clock()
     try:
         labdriver.open_notebook(page, jupyterlab, case.notebook)
+        clock.lap("open + kernel start")
         labdriver.run_all_cells(page, jupyterlab, case.notebook)
+        clock.lap("Run All Cells")
         errors = labdriver.error_outputs(page)
         assert not errors, f"{case.notebook}: error output after Run All Cells:\n" + "\n---\n".join(errors)
 
@@ -94,7 +114,8 @@ def test_widget_redraws_in_jupyterlab(case, jupyterlab, browser_context, tmp_pat
                     f"step {step.label!r}: expected {want!r} in the output, got {labdriver._summary(state)}"
             errors = labdriver.error_outputs(page)
             assert not errors, f"step {step.label!r}: error output on the page:\n" + "\n---\n".join(errors)
-        print(f"{case.notebook}: screenshots in {tmp_path}")
+            clock.lap(step.label)
+        print(f"{case.notebook}: {clock}; screenshots in {tmp_path}")
     finally:
         page.close()
         jupyterlab.shutdown_kernels()
