@@ -46,15 +46,19 @@ def resolve_notebook(name: str | os.PathLike, directory: str | os.PathLike | Non
 def _profile_env(profile: str):
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
-    old = os.environ.get("LABKIT_PROFILE")
+    # The kernel inherits this environment: set the profile, and drop MPLBACKEND so a caller's
+    # MPLBACKEND=Agg cannot stop the kernel's inline backend from putting figures in the notebook.
+    saved = {key: os.environ.get(key) for key in ("LABKIT_PROFILE", "MPLBACKEND")}
     os.environ["LABKIT_PROFILE"] = profile
+    os.environ.pop("MPLBACKEND", None)
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop("LABKIT_PROFILE", None)
-        else:
-            os.environ["LABKIT_PROFILE"] = old
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def execute(path: str | os.PathLike, *, profile: str = "smoke", timeout: int = 900):
