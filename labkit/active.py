@@ -507,7 +507,10 @@ def document_loop(X_pool, y_pool, X_test, y_test, *, n_steps: int = 100, n_initi
     Corrections: ``score="entropy"``, ``oracle="true"``, ``label_calls=1``, ``retrain="all"`` (refit on
     every label so far). Two changes are needed for the code to run at all: ``model.predict`` →
     ``predict_proba`` and the sum per sample (``axis=1``); the document sums over the whole pool, one scalar.
-    Returns the learning curve (``step``, ``n_labeled``, ``accuracy``) and the number of oracle calls.
+    When no sample passes the threshold the document's ``np.random.choice`` would raise; here that step draws
+    uniformly from the pool instead and is flagged in the ``no_candidate`` column.
+    Returns the learning curve (``step``, ``n_labeled``, ``accuracy``, ``no_candidate``) and the number of
+    oracle calls.
     """
     from sklearn.linear_model import SGDClassifier
 
@@ -538,31 +541,33 @@ def document_loop(X_pool, y_pool, X_test, y_test, *, n_steps: int = 100, n_initi
         calls += 1
         return int(rng.integers(0, 2)) if oracle == "random" else y_pool[i]
 
-    labeled = list(initial_indices(len(X_pool), n_initial, random_state=rng))
-    labels = list(y_pool[labeled])  # step 1 of §3: train on an initial labelled set
-    model = new_model()
-    model.partial_fit(X_pool[labeled], labels, classes=classes)
-    rows = [(0, len(labeled), float(np.mean(model.predict(X_test) == y_test)))]
-    for step in range(1, n_steps + 1):
-        pool = np.setdiff1d(np.arange(len(X_pool)), labeled)
-        p = model.predict_proba(X_pool[pool])
-        u = np.sum(p**2, axis=1) if score == "certainty" else entropy(p)
-        q = 1 / (np.exp(-beta * u) + 1)
-        passed = np.flatnonzero(q > rng.random())  # the document: np.where(query_strategy(data) > rand)
-        if len(passed) == 0:  # nobody passed the threshold: the document's np.random.choice would fail
-            passed = np.arange(len(pool))
-        i = int(pool[rng.choice(passed)])
-        y = label_strategy(i)
-        for _ in range(label_calls - 1):
-            label_strategy(i)  # the document calls label_strategy(x) again and throws the answer away
-        labeled.append(i)
-        labels.append(y)
-        if retrain == "one_sample":
-            model.partial_fit(X_pool[[i]], [y])
-        else:
-            model = new_model().fit(X_pool[labeled], labels)
-        rows.append((step, len(labeled), float(np.mean(model.predict(X_test) == y_test))))
-    return pd.DataFrame(rows, columns=["step", "n_labeled", "accuracy"]), calls
+    with threadpool_limits(limits=1, user_api="blas"):  # small fits: see run()
+        labeled = list(initial_indices(len(X_pool), n_initial, random_state=rng))
+        labels = list(y_pool[labeled])  # step 1 of §3: train on an initial labelled set
+        model = new_model()
+        model.partial_fit(X_pool[labeled], labels, classes=classes)
+        rows = [(0, len(labeled), float(np.mean(model.predict(X_test) == y_test)), False)]
+        for step in range(1, n_steps + 1):
+            pool = np.setdiff1d(np.arange(len(X_pool)), labeled)
+            p = model.predict_proba(X_pool[pool])
+            u = np.sum(p**2, axis=1) if score == "certainty" else entropy(p)
+            q = 1 / (np.exp(-beta * u) + 1)
+            passed = np.flatnonzero(q > rng.random())  # the document: np.where(query_strategy(data) > rand)
+            no_candidate = len(passed) == 0
+            if no_candidate:  # the document's np.random.choice raises here; recorded, then drawn uniformly
+                passed = np.arange(len(pool))
+            i = int(pool[rng.choice(passed)])
+            y = label_strategy(i)
+            for _ in range(label_calls - 1):
+                label_strategy(i)  # the document calls label_strategy(x) again and throws the answer away
+            labeled.append(i)
+            labels.append(y)
+            if retrain == "one_sample":
+                model.partial_fit(X_pool[[i]], [y])
+            else:
+                model = new_model().fit(X_pool[labeled], labels)
+            rows.append((step, len(labeled), float(np.mean(model.predict(X_test) == y_test)), no_candidate))
+    return pd.DataFrame(rows, columns=["step", "n_labeled", "accuracy", "no_candidate"]), calls
 
 
 # ------------------------------------------------------------------------------------------- helpers

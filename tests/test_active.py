@@ -306,7 +306,7 @@ def test_document_loop_random_oracle_and_double_calls(blobs):
     fixed, calls1 = active.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, oracle="true",
                                          label_calls=1, retrain="all", score="entropy", random_state=0)
     assert calls1 == 30
-    assert list(doc.columns) == ["step", "n_labeled", "accuracy"] and len(doc) == 31
+    assert list(doc.columns) == ["step", "n_labeled", "accuracy", "no_candidate"] and len(doc) == 31
     assert fixed["accuracy"].iloc[-1] > doc["accuracy"].iloc[-1]
     with pytest.raises(ValueError, match="oracle"):
         active.document_loop(X, y, Xt, yt, oracle="human")
