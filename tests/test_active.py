@@ -322,3 +322,50 @@ def test_compare_parallel_matches_serial_and_returns_labeled(blobs):
     assert list(bought.columns) == ["strategy", "repeat", "order", "pool_index"]
     assert len(bought) == 2 * 2 * 30
     assert bought.groupby(["strategy", "repeat"])["pool_index"].nunique().eq(30).all()
+
+
+# ---------------------------------------------------------------------------------------------- widgets
+@pytest.fixture(scope="module")
+def digits_small():
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    X = d.data / 16.0
+    return X[:400], d.target[:400], d.images[:400], X[1500:], d.target[1500:]
+
+
+def test_active_explorer_update_runs_and_validates(digits_small):
+    from labkit import widgets
+
+    X, y, _, Xt, yt = digits_small
+    explorer = widgets.active_explorer(lr(), X, y, Xt, yt, n_initial=20, budget=60, batch_size=20,
+                                       strategy="margin", n_repeats=1, target=0.5, max_budget=400)
+    assert {c.description for c in (explorer.budget, explorer.batch_size, explorer.strategy, explorer.beta,
+                                     explorer.button)} == {"budget", "batch size", "strategy", "β", "run"}
+    table = explorer.update(strategy="boltzmann", beta=3.0)
+    assert table["strategy"].tolist() == ["random", "boltzmann (β=3)"]
+    assert explorer.strategy.value == "boltzmann" and explorer.last_table is table
+    explorer.button.click()  # the button calls the same update
+    with pytest.raises(ValueError, match="budget=5000 is outside"):
+        explorer.update(budget=5000)
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        explorer.update(strategy="greedy")
+
+
+def test_oracle_game_answers_retrain_and_count_agreement(digits_small):
+    from labkit import widgets
+
+    X, y, images, Xt, yt = digits_small
+    game = widgets.oracle_game(lr(), X, y, images, Xt, yt, class_names=[str(i) for i in range(10)],
+                               n_initial=20, batch_size=3, random_state=0)
+    assert [b.description for b in game.buttons] == [str(i) for i in range(10)]
+    first = game.current
+    game.answer(int(y[first]))             # right
+    game.buttons[(int(y[game.current]) + 1) % 10].click()  # a click, and a wrong label
+    assert game.history[-1][0] == 20       # no retrain before the batch is complete
+    game.answer(int(y[game.current]))
+    assert game.history[-1][0] == 23 and len(game.history) == 2
+    assert game.agreement == (2, 3)
+    assert first in game.learner.labeled
+    with pytest.raises(ValueError, match="label must be a class index"):
+        game.answer(10)
