@@ -314,12 +314,12 @@ class ActiveLearner:
         if repeated or len(set(idx.tolist())) != len(idx):
             raise ValueError(f"indices must be new, distinct pool rows; already labelled or repeated: "
                              f"{repeated[:5] or idx.tolist()[:5]}")
+        y = np.asarray(self.labels + lab.tolist())
+        if len(np.unique(y)) < 2:
+            raise ValueError(f"the labelled set would have a single class ({y[0]!r}); a classifier needs "
+                             "two — label more samples at once (e.g. a larger n_initial)")
         self.labeled.extend(int(i) for i in idx)
         self.labels.extend(lab.tolist())
-        y = np.asarray(self.labels)
-        if len(np.unique(y)) < 2:
-            raise ValueError(f"the labelled set has a single class ({y[0]!r}); a classifier needs two — "
-                             "label more samples first (e.g. a larger n_initial)")
         warm = (getattr(self.estimator, "warm_start", False) and self.model is not None
                 and np.array_equal(getattr(self.model, "classes_", None), np.unique(y)))
         if not warm:
