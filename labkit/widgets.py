@@ -174,6 +174,233 @@ class SelectionExplorer:
         display(self.widget)
 
 
+
+# --- notebook 02: active learning ---
+
+
+class ActiveExplorer:
+    """Budget, batch size, strategy and β for pool-based active learning, compared with random sampling.
+
+    Widgets (each with a ``description``): ``budget`` (IntSlider), ``batch size`` (IntSlider),
+    ``strategy`` (Dropdown of :data:`labkit.active.STRATEGIES`), ``β`` (SelectionSlider; used by
+    "boltzmann") and a ``run`` Button. Pressing ``run`` (or calling :meth:`update`) runs the chosen strategy
+    and random sampling ``n_repeats`` times each with :func:`labkit.active.compare` and shows, in ``output``
+    (an ``ipywidgets.Output``), the learning curves and how many labels each needed to reach ``target``.
+    ``widget`` is the whole VBox; ``last_table`` holds the last label-efficiency table.
+    """
+
+    BETAS = (0.0, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, float("inf"))
+
+    def __init__(self, estimator, X_pool, y_pool, X_test, y_test, *, n_initial: int = 20,
+                 budget: int = 300, batch_size: int = 10, strategy: str = "entropy", beta: float = 10.0,
+                 target: float = 0.9, n_repeats: int = 3, random_state: int = 0, max_budget: int | None = None):
+        import ipywidgets as widgets
+
+        from labkit import active
+
+        self.estimator, self.X_pool, self.y_pool = estimator, X_pool, y_pool
+        self.X_test, self.y_test = X_test, y_test
+        self.n_initial, self.target, self.n_repeats, self.random_state = n_initial, target, n_repeats, random_state
+        max_budget = len(X_pool) if max_budget is None else max_budget
+        if not n_initial < budget <= max_budget <= len(X_pool):
+            raise ValueError(f"need n_initial < budget <= max_budget <= pool size, got n_initial={n_initial}, "
+                             f"budget={budget}, max_budget={max_budget}, pool size={len(X_pool)}")
+        if strategy not in active.STRATEGIES:
+            raise ValueError(f"strategy must be one of {active.STRATEGIES}, got {strategy!r}")
+        if beta not in self.BETAS:
+            raise ValueError(f"beta must be one of {self.BETAS}, got {beta!r}")
+        self.budget = widgets.IntSlider(value=budget, min=n_initial + 1, max=max_budget, step=10,
+                                        description="budget", continuous_update=False)
+        self.batch_size = widgets.IntSlider(value=batch_size, min=1, max=100, description="batch size",
+                                            continuous_update=False)
+        self.strategy = widgets.Dropdown(options=list(active.STRATEGIES), value=strategy, description="strategy")
+        self.beta = widgets.SelectionSlider(options=[(f"{b:g}", b) for b in self.BETAS], value=beta,
+                                            description="β", continuous_update=False)
+        self.button = widgets.Button(description="run", button_style="primary",
+                                     tooltip="run the strategy and random sampling, then plot both")
+        self.output = widgets.Output()
+        self.widget = widgets.VBox([widgets.HBox([self.budget, self.batch_size]),
+                                    widgets.HBox([self.strategy, self.beta, self.button]), self.output])
+        self.last_table = None
+        self.button.on_click(lambda _button: self.update())
+
+    def update(self, *, budget: int | None = None, batch_size: int | None = None, strategy: str | None = None,
+               beta: float | None = None):
+        """Set any control (validated, never clipped), run once, show and return the efficiency table."""
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        from labkit import active, plots
+
+        for name, value, control in (("budget", budget, self.budget), ("batch_size", batch_size, self.batch_size)):
+            if value is not None and not control.min <= value <= control.max:
+                raise ValueError(f"{name}={value!r} is outside the slider's range [{control.min}, {control.max}]")
+        if strategy is not None and strategy not in self.strategy.options:
+            raise ValueError(f"strategy must be one of {tuple(self.strategy.options)}, got {strategy!r}")
+        if beta is not None and beta not in self.BETAS:
+            raise ValueError(f"beta must be one of {self.BETAS}, got {beta!r}")
+        if budget is not None:
+            self.budget.value = int(budget)
+        if batch_size is not None:
+            self.batch_size.value = int(batch_size)
+        if strategy is not None:
+            self.strategy.value = strategy
+        if beta is not None:
+            self.beta.value = beta
+        chosen = self.strategy.value
+        label = f"boltzmann (β={self.beta.value:g})" if chosen == "boltzmann" else chosen
+        strategies = {"random": "random"} | ({label: chosen} if chosen != "random" else {})
+        with self.output:
+            self.output.clear_output(wait=True)
+            print(f"running {label} and random, {self.n_repeats} repeats each: budget {self.budget.value}, "
+                  f"batch size {self.batch_size.value} ...")
+            results = active.compare(self.estimator, self.X_pool, self.y_pool, self.X_test, self.y_test,
+                                     strategies=strategies, n_repeats=self.n_repeats, n_initial=self.n_initial,
+                                     batch_size=self.batch_size.value, budget=self.budget.value,
+                                     beta=self.beta.value, random_state=self.random_state)
+            table = active.label_efficiency(results, self.target)
+            self.last_table = table
+            self.output.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(7, 3.5))
+            plots.active_learning_curves(results, target=self.target, ax=ax,
+                                         title=f"{label} vs random ({self.n_repeats} repeats, 95 % CI)")
+            fig.tight_layout()
+            display(fig)
+            plt.close(fig)
+            print(f"labels needed to reach {self.target:.0%} test accuracy (median over repeats):")
+            display(table[["strategy", "reached", "repeats", "median_labels", "ratio"]])
+        return table
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
 def selection_explorer(run, **kwargs) -> SelectionExplorer:
     """Build a :class:`SelectionExplorer` (notebook 03: k, strategy and weighting scheme)."""
     return SelectionExplorer(run, **kwargs)
+
+
+def active_explorer(estimator, X_pool, y_pool, X_test, y_test, **kwargs) -> ActiveExplorer:
+    """Build an :class:`ActiveExplorer` (notebook 02: budget, batch size, strategy, β)."""
+    return ActiveExplorer(estimator, X_pool, y_pool, X_test, y_test, **kwargs)
+
+
+class OracleGame:
+    """"Be the oracle": the model queries images, the learner labels them by clicking, the model retrains.
+
+    Class labels are indices ``0..len(class_names)-1`` (as in ``labkit.data``'s image sets).
+    One class button per class (``description`` = the class name) labels the image on show; after
+    ``batch_size`` answers the model is refitted on every label so far (:class:`labkit.active.ActiveLearner`)
+    and the test accuracy is updated. The seed set of ``n_initial`` images is labelled with the data set's
+    labels. ``output`` (an ``ipywidgets.Output``) shows the image, the model's current top guesses, the
+    accuracy history and how many of your labels agree with the data set's. :meth:`answer` does what a
+    click does, so code (and tests) can play. ``widget`` is the whole VBox.
+    """
+
+    def __init__(self, estimator, X_pool, y_pool, images, X_test, y_test, *, class_names, strategy: str = "entropy",
+                 n_initial: int = 20, batch_size: int = 5, random_state: int = 0, scale: int = 16):
+        import ipywidgets as widgets
+        import numpy as np
+
+        from labkit import active
+
+        images = np.asarray(images)
+        if len(images) != len(X_pool):
+            raise ValueError(f"images has {len(images)} entries but X_pool has {len(X_pool)} rows")
+        self.y_pool, self.images = np.asarray(y_pool), images
+        self.X_test, self.y_test = X_test, y_test
+        self.class_names = list(class_names)
+        self.batch_size, self.scale = batch_size, scale
+        self.learner = active.ActiveLearner(estimator, X_pool, strategy=strategy, random_state=random_state)
+        first = active.initial_indices(len(X_pool), n_initial, random_state=random_state)
+        self.learner.teach(first, self.y_pool[first])
+        self.history = [(self.learner.n_labeled, self.learner.score(X_test, y_test))]
+        self.answers: list[tuple[int, object]] = []  # (pool index, the label clicked)
+        self.pending: list[tuple[int, object]] = []
+        self.queue = list(self.learner.query(batch_size))
+        self.buttons = [widgets.Button(description=str(name), layout=widgets.Layout(width="auto"))
+                        for name in self.class_names]
+        for label, button in enumerate(self.buttons):
+            button.on_click(lambda _button, label=label: self.answer(label))
+        self.output = widgets.Output()
+        self.widget = widgets.VBox([widgets.HBox(self.buttons), self.output])
+        self._show()
+
+    @property
+    def current(self) -> int:
+        """Pool index of the image on show."""
+        return int(self.queue[0])
+
+    def answer(self, label: int) -> None:
+        """Label the image on show with class ``label`` (an index into ``class_names``), as a click does."""
+        import numpy as np
+
+        if not isinstance(label, (int, np.integer)) or not 0 <= label < len(self.class_names):
+            raise ValueError(f"label must be a class index in [0, {len(self.class_names)}), got {label!r}")
+        self.pending.append((self.queue.pop(0), int(label)))
+        if not self.queue:
+            idx = [i for i, _ in self.pending]
+            self.learner.teach(idx, [lab for _, lab in self.pending])
+            self.answers.extend(self.pending)
+            self.pending = []
+            self.history.append((self.learner.n_labeled, self.learner.score(self.X_test, self.y_test)))
+            n_left = len(self.learner.unlabeled())
+            if n_left:
+                self.queue = list(self.learner.query(min(self.batch_size, n_left)))
+        self._show()
+
+    @property
+    def agreement(self) -> tuple[int, int]:
+        """(how many of your labels match the data set's label, how many you gave)."""
+        given = self.answers + self.pending
+        return sum(int(self.y_pool[i] == lab) for i, lab in given), len(given)
+
+    def _show(self) -> None:
+        import io
+
+        import matplotlib.image
+        import matplotlib.pyplot as plt
+        import numpy as np
+        from IPython.display import Image, display
+
+        with self.output:
+            self.output.clear_output(wait=True)
+            n, acc = self.history[-1]
+            agree, given = self.agreement
+            print(f"{n} labels so far; test accuracy {acc:.3f}. Your labels agree with the data set's on "
+                  f"{agree} of {given}.")
+            if not self.queue:
+                print("The pool is fully labelled.")
+                return
+            i = self.current
+            img = self.images[i].reshape(self.images[i].shape[-2:])
+            buf = io.BytesIO()
+            matplotlib.image.imsave(buf, np.kron(img, np.ones((self.scale, self.scale))), cmap="gray_r",
+                                    format="png")
+            print(f"Which class is this? (image {len(self.pending) + 1} of {len(self.pending) + len(self.queue)} "
+                  "in this batch; the model retrains after the batch)")
+            display(Image(data=buf.getvalue(), format="png"))
+            probs = self.learner.model.predict_proba(self.learner.X_pool[[i]])[0]
+            top = np.argsort(-probs)[:3]
+            guesses = ", ".join(f"{self.class_names[int(self.learner.model.classes_[t])]}: {probs[t]:.2f}"
+                                for t in top)
+            print(f"the model's guesses: {guesses}")
+            if len(self.history) > 1:
+                fig, ax = plt.subplots(figsize=(4, 2.5))
+                ax.plot(*zip(*self.history, strict=True), marker="o")
+                ax.set(xlabel="labels", ylabel="test accuracy", title="accuracy as you label")
+                fig.tight_layout()
+                display(fig)
+                plt.close(fig)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def oracle_game(estimator, X_pool, y_pool, images, X_test, y_test, **kwargs) -> OracleGame:
+    """Build an :class:`OracleGame` (notebook 02: you label the images the model asks about)."""
+    return OracleGame(estimator, X_pool, y_pool, images, X_test, y_test, **kwargs)

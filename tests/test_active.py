@@ -1,0 +1,371 @@
+"""labkit.active: uncertainty scores, query functions, the loop with a true-label oracle, and its errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.linear_model import LogisticRegression
+
+from labkit import active
+from labkit.metrics import entropy
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """A small, well separated 3-class problem: pool and test split."""
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=400, centers=3, n_features=4, cluster_std=2.0, random_state=0)
+    return X[:300], y[:300], X[300:], y[300:]
+
+
+def lr():
+    return LogisticRegression(max_iter=500)
+
+
+# ---------------------------------------------------------------------------------------- uncertainty
+def test_uncertainty_known_values():
+    p = np.array([[1.0, 0.0, 0.0], [0.5, 0.3, 0.2], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(active.uncertainty(p, "least_confident"), [0.0, 0.5, 2 / 3])
+    np.testing.assert_allclose(active.uncertainty(p, "margin"), [0.0, 0.8, 1.0])
+    np.testing.assert_allclose(active.uncertainty(p, "entropy"), entropy(p))
+    np.testing.assert_allclose(active.uncertainty(p, "entropy")[[0, 2]], [0.0, np.log(3)])
+
+
+@pytest.mark.parametrize("method", active.UNCERTAINTY_METHODS)
+def test_uncertainty_orders_confident_below_unsure(method):
+    p = np.array([[0.98, 0.01, 0.01], [0.7, 0.2, 0.1], [0.4, 0.35, 0.25]])
+    u = active.uncertainty(p, method)
+    assert u[0] < u[1] < u[2]
+
+
+def test_certainty_of_the_document_is_reversed():
+    """ERRATA 003 §4: sum(p**2) is largest for the most confident row, the opposite of an uncertainty."""
+    p = np.array([[0.98, 0.01, 0.01], [0.4, 0.35, 0.25]])
+    doc = (p**2).sum(axis=1)
+    assert np.argmax(doc) == 0 and np.argmax(active.uncertainty(p, "entropy")) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(2, 5)), elements=st.floats(0.01, 1)))
+def test_uncertainty_bounds_property(raw):
+    p = raw / raw.sum(axis=1, keepdims=True)
+    k = p.shape[1]
+    lc = active.uncertainty(p, "least_confident")
+    mg = active.uncertainty(p, "margin")
+    h = active.uncertainty(p, "entropy")
+    assert np.all((lc >= -1e-12) & (lc <= 1 - 1 / k + 1e-12))
+    assert np.all((mg >= -1e-12) & (mg <= 1 + 1e-12))
+    assert np.all((h >= -1e-12) & (h <= np.log(k) + 1e-9))
+
+
+def test_uncertainty_rejects_bad_probabilities():
+    with pytest.raises(ValueError, match="probs"):
+        active.uncertainty([[0.5, 0.6]], "entropy")
+    with pytest.raises(ValueError, match="probs"):
+        active.uncertainty([[1.2, -0.2]], "margin")
+    with pytest.raises(ValueError, match="method.*'variance'"):
+        active.uncertainty([[0.5, 0.5]], "variance")
+    with pytest.raises(ValueError, match="probs must be 2-D"):
+        active.uncertainty([0.5, 0.5], "least_confident")
+
+
+# --------------------------------------------------------------------------------------------- queries
+def test_top_k_returns_highest_first_and_breaks_ties_by_index():
+    s = np.array([0.1, 0.9, 0.5, 0.9, 0.0])
+    assert active.query_top_k(s, 3).tolist() == [1, 3, 2]
+    assert active.query_top_k(s, 5).tolist() == [1, 3, 2, 0, 4]
+
+
+def test_query_random_is_seeded_and_distinct():
+    a = active.query_random(100, 10, random_state=3)
+    assert len(set(a.tolist())) == 10
+    assert a.tolist() == active.query_random(100, 10, random_state=3).tolist()
+    with pytest.raises(ValueError, match="k must be <= .* 100, got 101"):
+        active.query_random(100, 101)
+
+
+def test_boltzmann_probabilities_sign_and_limits():
+    s = np.array([0.0, 0.5, 1.0, 2.0])
+    p = active.boltzmann_probabilities(s, 3.0)
+    assert np.isclose(p.sum(), 1) and np.all(np.diff(p) > 0)  # more uncertain -> more likely (ERRATA sign)
+    np.testing.assert_allclose(active.boltzmann_probabilities(s, 0.0), 0.25)  # beta = 0: random
+    np.testing.assert_allclose(active.boltzmann_probabilities(s, np.inf), [0, 0, 0, 1])  # argmax
+    doc = active.boltzmann_probabilities(s, -3.0)  # the document's exp(-beta U)
+    assert np.all(np.diff(doc) < 0)
+
+
+def test_query_boltzmann_limits_match_random_and_top_k():
+    rng = np.random.default_rng(0)
+    s = rng.random(50)
+    assert active.query_boltzmann(s, 5, beta=np.inf).tolist() == active.query_top_k(s, 5).tolist()
+    # beta = 0: every index is equally likely to be drawn
+    counts = np.zeros(50)
+    for seed in range(2000):
+        counts[active.query_boltzmann(s, 1, beta=0.0, random_state=seed)] += 1
+    assert counts.min() > 15 and counts.max() < 70  # expectation 40 per index
+    picked = active.query_boltzmann(s, 10, beta=2.0, random_state=1)
+    assert len(set(picked.tolist())) == 10
+
+
+def test_query_boltzmann_single_draw_matches_softmax():
+    s = np.array([0.0, 1.0, 2.0])
+    beta = 1.0
+    draws = np.array([active.query_boltzmann(s, 1, beta=beta, random_state=i)[0] for i in range(6000)])
+    freq = np.bincount(draws, minlength=3) / len(draws)
+    np.testing.assert_allclose(freq, active.boltzmann_probabilities(s, beta), atol=0.02)
+
+
+def test_query_boltzmann_rejects_bad_beta():
+    with pytest.raises(ValueError, match="beta"):
+        active.query_boltzmann([0.1, 0.2], 1, beta=float("nan"))
+    with pytest.raises(ValueError, match="beta"):
+        active.boltzmann_probabilities([0.1, 0.2], "hot")
+
+
+def test_vote_entropy():
+    votes = np.array([[0, 1, 2], [0, 1, 0], [0, 2, 1], [0, 2, 2]])
+    ve = active.vote_entropy(votes, n_classes=3)
+    np.testing.assert_allclose(ve, [0.0, np.log(2), entropy([0.25, 0.25, 0.5])])
+    with pytest.raises(ValueError, match="n_classes is 2"):
+        active.vote_entropy(votes, n_classes=2)
+
+
+def test_kcenter_picks_far_apart_points():
+    X_lab = np.array([[0.0, 0.0]])
+    X_un = np.array([[0.1, 0.0], [10.0, 0.0], [10.1, 0.0], [0.0, 10.0], [5.0, 5.0]])
+    picked = active.query_kcenter(X_un, X_lab, 2).tolist()
+    assert picked[0] == 2  # farthest from the labelled point (10.1 > 10)
+    assert picked[1] == 3  # then farthest from both: (0, 10), not the near-duplicate (10, 0)
+    assert len(set(active.query_kcenter(X_un, np.empty((0, 2)), 5).tolist())) == 5
+
+
+def test_committee_votes_shape_and_classes(blobs):
+    X, y, _, _ = blobs
+    votes, classes = active.bootstrap_committee_votes(lr(), X[:30], y[:30], X[30:], n_members=4,
+                                                      random_state=0)
+    assert votes.shape == (4, 270) and classes.tolist() == [0, 1, 2]
+    assert votes.min() >= 0 and votes.max() <= 2
+
+
+# ------------------------------------------------------------------------------------------- the loop
+@pytest.mark.parametrize("strategy", active.STRATEGIES)
+def test_run_curve_shape_and_budget(blobs, strategy):
+    X, y, Xt, yt = blobs
+    curve, labeled = active.run(lr(), X, y, Xt, yt, strategy=strategy, n_initial=10, batch_size=7,
+                                budget=40, random_state=0, n_members=3, return_labeled=True)
+    assert list(curve.columns) == ["n_labeled", "accuracy"]
+    assert curve["n_labeled"].tolist() == [10, 17, 24, 31, 38, 40]  # last batch cut to the budget
+    assert curve["accuracy"].between(0, 1).all()
+    assert len(labeled) == 40 and len(set(labeled.tolist())) == 40
+
+
+def test_run_seed_set_is_shared_across_strategies_and_reproducible(blobs):
+    X, y, Xt, yt = blobs
+    kw = dict(n_initial=12, batch_size=5, budget=22, random_state=7, return_labeled=True)
+    c1, a = active.run(lr(), X, y, Xt, yt, strategy="entropy", **kw)
+    c2, b = active.run(lr(), X, y, Xt, yt, strategy="entropy", **kw)
+    _, r = active.run(lr(), X, y, Xt, yt, strategy="random", **kw)
+    pd.testing.assert_frame_equal(c1, c2)
+    assert a.tolist() == b.tolist()
+    assert a[:12].tolist() == r[:12].tolist()
+
+
+def test_oracle_returns_true_labels(blobs):
+    """The model trained inside run() must equal one trained on the true labels of the queried rows."""
+    X, y, Xt, yt = blobs
+    curve, labeled = active.run(lr(), X, y, Xt, yt, strategy="margin", n_initial=10, batch_size=10,
+                                budget=30, random_state=1, return_labeled=True)
+    acc = lr().fit(X[labeled], y[labeled]).score(Xt, yt)
+    assert curve["accuracy"].iloc[-1] == pytest.approx(acc)
+
+
+def test_uncertainty_sampling_queries_near_the_boundary(blobs):
+    X, y, Xt, yt = blobs
+    learner = active.ActiveLearner(lr(), X, strategy="entropy", random_state=0)
+    first = active.initial_indices(len(X), 15, random_state=0)
+    learner.teach(first, y[first])
+    picked = learner.query(10)
+    pool = learner.unlabeled()
+    h_pool = active.uncertainty(learner.model.predict_proba(X[pool]), "entropy")
+    h_picked = active.uncertainty(learner.model.predict_proba(X[picked]), "entropy")
+    assert h_picked.min() >= np.sort(h_pool)[-10] - 1e-12
+
+
+def test_callable_strategy_is_used(blobs):
+    X, y, Xt, yt = blobs
+    calls = []
+
+    def first_rows(model, X_unlabeled, X_labeled, y_labeled, k, rng):
+        calls.append(len(X_unlabeled))
+        return np.arange(k)
+
+    active.run(lr(), X, y, Xt, yt, strategy=first_rows, n_initial=10, batch_size=10, budget=30, random_state=0)
+    assert calls == [290, 280]
+
+
+def test_bad_callable_strategy_is_reported(blobs):
+    X, y, Xt, yt = blobs
+    with pytest.raises(ValueError, match="strategy must return 5 distinct indices"):
+        active.run(lr(), X, y, Xt, yt, strategy=lambda *a: np.zeros(5, dtype=int), n_initial=10,
+                   batch_size=5, budget=20, random_state=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(budget=301), "budget must be <= the pool size 300, got 301"),
+        (dict(batch_size=0), "batch_size must be >= 1, got 0"),
+        (dict(strategy="greedy"), "strategy must be one of .* got 'greedy'"),
+        (dict(n_initial=50, budget=40), "n_initial must be <= budget"),
+        (dict(n_initial=0), "n_initial must be >= 1, got 0"),
+    ],
+)
+def test_run_rejects_bad_input(blobs, kwargs, message):
+    X, y, Xt, yt = blobs
+    args = dict(strategy="entropy", n_initial=10, batch_size=5, budget=40, random_state=0) | kwargs
+    with pytest.raises(ValueError, match=message):
+        active.run(lr(), X, y, Xt, yt, **args)
+
+
+def test_run_rejects_nan_features(blobs):
+    X, y, Xt, yt = blobs
+    X = X.copy()
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="X_pool contains NaN"):
+        active.run(lr(), X, y, Xt, yt, strategy="random", n_initial=10, batch_size=5, budget=20)
+
+
+def test_single_class_seed_set_is_an_error():
+    X = np.arange(20, dtype=float).reshape(10, 2)
+    learner = active.ActiveLearner(lr(), X)
+    with pytest.raises(ValueError, match="single class"):
+        learner.teach([0, 1], [0, 0])
+
+
+def test_teach_rejects_repeats(blobs):
+    X, y, _, _ = blobs
+    learner = active.ActiveLearner(lr(), X, random_state=0)
+    learner.teach([0, 1, 2, 3, 4, 5], y[:6])
+    with pytest.raises(ValueError, match="already labelled"):
+        learner.teach([3], y[[3]])
+
+
+# ------------------------------------------------------------------------------- compare / efficiency
+def test_compare_tidy_and_paired(blobs):
+    X, y, Xt, yt = blobs
+    res = active.compare(lr(), X, y, Xt, yt, strategies=["random", "entropy"], n_repeats=2, n_initial=10,
+                         batch_size=10, budget=30, random_state=0)
+    assert list(res.columns) == ["strategy", "repeat", "n_labeled", "accuracy"]
+    assert len(res) == 2 * 2 * 3
+    first = res[res["n_labeled"] == 10].groupby("repeat")["accuracy"].nunique()
+    assert (first == 1).all()  # same seed set within a repeat -> same starting accuracy
+
+
+def test_compare_accepts_a_mapping_and_rejects_unknown(blobs):
+    X, y, Xt, yt = blobs
+    res = active.compare(lr(), X, y, Xt, yt, strategies={"b0": active.boltzmann_strategy(0.0)},
+                         n_repeats=1, n_initial=10, batch_size=10, budget=20)
+    assert set(res["strategy"]) == {"b0"}
+    with pytest.raises(ValueError, match="'nope'"):
+        active.compare(lr(), X, y, Xt, yt, strategies=["random", "nope"], n_initial=10, batch_size=10,
+                       budget=20)
+
+
+def test_labels_to_reach():
+    curve = pd.DataFrame({"n_labeled": [10, 20, 30, 40], "accuracy": [0.5, 0.8, 0.79, 0.9]})
+    assert active.labels_to_reach(curve, 0.8) == 20
+    assert active.labels_to_reach(curve, 0.9) == 40
+    assert active.labels_to_reach(curve, 0.95) is None
+    with pytest.raises(ValueError, match="target"):
+        active.labels_to_reach(curve, 95)
+
+
+def test_label_efficiency_median_and_ratio():
+    rows = []
+    for strategy, hits in {"random": [40, 60, None], "entropy": [20, 30, 20]}.items():
+        for r, hit in enumerate(hits):
+            for n in (10, 20, 30, 40, 50, 60):
+                rows.append((strategy, r, n, 0.9 if hit is not None and n >= hit else 0.5))
+    res = pd.DataFrame(rows, columns=["strategy", "repeat", "n_labeled", "accuracy"])
+    table = active.label_efficiency(res, 0.85).set_index("strategy")
+    assert table.loc["random", "reached"] == 2 and table.loc["random", "median_labels"] == 60
+    assert table.loc["entropy", "median_labels"] == 20
+    assert table.loc["entropy", "ratio"] == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="baseline 'passive'"):
+        active.label_efficiency(res, 0.85, baseline="passive")
+
+
+# ---------------------------------------------------------------------------------- document 003 loop
+def test_document_loop_random_oracle_and_double_calls(blobs):
+    X, y, Xt, yt = blobs
+    doc, calls = active.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, random_state=0)
+    assert calls == 60  # label_strategy called twice per step
+    fixed, calls1 = active.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, oracle="true",
+                                         label_calls=1, retrain="all", score="entropy", random_state=0)
+    assert calls1 == 30
+    assert list(doc.columns) == ["step", "n_labeled", "accuracy", "no_candidate"] and len(doc) == 31
+    assert fixed["accuracy"].iloc[-1] > doc["accuracy"].iloc[-1]
+    with pytest.raises(ValueError, match="oracle"):
+        active.document_loop(X, y, Xt, yt, oracle="human")
+
+
+def test_compare_parallel_matches_serial_and_returns_labeled(blobs):
+    X, y, Xt, yt = blobs
+    kw = dict(strategies=["random", "qbc"], n_repeats=2, n_initial=10, batch_size=10, budget=30,
+              random_state=3, n_members=3, return_labeled=True)
+    serial, bought = active.compare(lr(), X, y, Xt, yt, n_jobs=1, **kw)
+    parallel, _ = active.compare(lr(), X, y, Xt, yt, n_jobs=2, **kw)
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert list(bought.columns) == ["strategy", "repeat", "order", "pool_index"]
+    assert len(bought) == 2 * 2 * 30
+    assert bought.groupby(["strategy", "repeat"])["pool_index"].nunique().eq(30).all()
+
+
+# ---------------------------------------------------------------------------------------------- widgets
+@pytest.fixture(scope="module")
+def digits_small():
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    X = d.data / 16.0
+    return X[:400], d.target[:400], d.images[:400], X[1500:], d.target[1500:]
+
+
+def test_active_explorer_update_runs_and_validates(digits_small):
+    from labkit import widgets
+
+    X, y, _, Xt, yt = digits_small
+    explorer = widgets.active_explorer(lr(), X, y, Xt, yt, n_initial=20, budget=60, batch_size=20,
+                                       strategy="margin", n_repeats=1, target=0.5, max_budget=400)
+    assert {c.description for c in (explorer.budget, explorer.batch_size, explorer.strategy, explorer.beta,
+                                     explorer.button)} == {"budget", "batch size", "strategy", "β", "run"}
+    table = explorer.update(strategy="boltzmann", beta=3.0)
+    assert table["strategy"].tolist() == ["random", "boltzmann (β=3)"]
+    assert explorer.strategy.value == "boltzmann" and explorer.last_table is table
+    explorer.button.click()  # the button calls the same update
+    with pytest.raises(ValueError, match="budget=5000 is outside"):
+        explorer.update(budget=5000)
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        explorer.update(strategy="greedy")
+
+
+def test_oracle_game_answers_retrain_and_count_agreement(digits_small):
+    from labkit import widgets
+
+    X, y, images, Xt, yt = digits_small
+    game = widgets.oracle_game(lr(), X, y, images, Xt, yt, class_names=[str(i) for i in range(10)],
+                               n_initial=20, batch_size=3, random_state=0)
+    assert [b.description for b in game.buttons] == [str(i) for i in range(10)]
+    first = game.current
+    game.answer(int(y[first]))             # right
+    game.buttons[(int(y[game.current]) + 1) % 10].click()  # a click, and a wrong label
+    assert game.history[-1][0] == 20       # no retrain before the batch is complete
+    game.answer(int(y[game.current]))
+    assert game.history[-1][0] == 23 and len(game.history) == 2
+    assert game.agreement == (2, 3)
+    assert first in game.learner.labeled
+    with pytest.raises(ValueError, match="label must be a class index"):
+        game.answer(10)
