@@ -367,6 +367,27 @@ class Select:
         control(box, self.description).locator("select").select_option(self.option)
 
 
+@dataclass(frozen=True)
+class Click:
+    """Apply the ``setup`` steps (which by themselves redraw nothing, e.g. for a widget with a run button),
+    then click the Button whose text is ``description``."""
+
+    description: str
+    setup: tuple = ()
+
+    @property
+    def label(self) -> str:
+        return "+".join([*(s.label for s in self.setup), f"click {self.description}"])
+
+    def apply(self, box) -> None:
+        for step in self.setup:
+            step.apply(box)
+        button = box.locator("button.widget-button", has_text=re.compile(rf"^\s*{re.escape(self.description)}\s*$"))
+        if button.count() != 1:
+            raise AssertionError(f"expected one button {self.description!r} in the widget, found {button.count()}")
+        button.click()
+
+
 def wait_output_changed(box, before: dict, parts: tuple[str, ...], *, bad: str | None = None,
                         timeout_s: float = WIDGET_REDRAW_S) -> dict:
     """Wait until every ``part`` of the widget's Output ("images", "tables") is non-empty and differs from
