@@ -1,0 +1,497 @@
+"""Reusing a trained network (document 004, 002 §3.1/§4): freeze it, extract features, probe, fine-tune.
+
+The two deployments of 004 §3.2 — end-to-end fine-tuning and frozen feature extraction with a new head —
+plus the pieces they need done right (ERRATA 004, 002 §4):
+
+- :func:`freeze` freezes everything but the named parts *and* their BatchNorm statistics: a frozen
+  ``BatchNorm`` becomes a ``FrozenBatchNorm`` (a fixed affine map, no train mode) and a frozen ``Dropout``
+  an ``Identity`` — what they compute in ``eval()`` — so ``model.train()`` cannot change a frozen part.
+- :func:`extract_features` runs the model in ``eval()`` mode without gradients, batched on the device,
+  and caches the result as ``.npz`` keyed by a hash of the weights and the data: extracted once, reused.
+- :func:`linear_probe` fits a logistic regression (a convex solver run to convergence) on features, not
+  10 full-batch SGD steps.
+- :func:`finetune` trains all layers or the head plus the last ``k`` blocks with ``labkit.train.fit``.
+- :func:`pretrained_resnet` loads ImageNet weights through torchvision's weights API
+  (``ResNet50_Weights``, not the deprecated ``pretrained=True``) and puts the weights' own transforms
+  (resize, crop, ImageNet mean/std) inside the model, so inputs are resized as the weights expect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from labkit._validation import RandomState, as_generator, check_features, check_labels, check_positive_int
+
+__all__ = [
+    "FrozenBatchNorm",
+    "TransferNet",
+    "WeightsUnavailable",
+    "block_names",
+    "count_parameters",
+    "count_trainable",
+    "extract_features",
+    "feature_cache_key",
+    "finetune",
+    "freeze",
+    "label_sweep",
+    "linear_probe",
+    "per_class_indices",
+    "pretrained_resnet",
+    "replace_head",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# freezing
+# --------------------------------------------------------------------------------------------------
+
+class FrozenBatchNorm(nn.Module):
+    """BatchNorm with fixed statistics and affine parameters, for inputs of any rank ``(N, C, ...)``.
+
+    It computes what the original BatchNorm computes in ``eval()`` mode, and has no train mode: the
+    running statistics are buffers that nothing updates. (For 4-D inputs this is
+    ``torchvision.ops.FrozenBatchNorm2d``; this version also covers ``BatchNorm1d``/``BatchNorm3d``.)
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.register_buffer("weight", torch.ones(num_features))
+        self.register_buffer("bias", torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+
+    @classmethod
+    def from_batchnorm(cls, bn: nn.modules.batchnorm._BatchNorm) -> FrozenBatchNorm:
+        if bn.running_mean is None or bn.running_var is None:
+            raise ValueError(
+                f"cannot freeze {bn!r}: it has track_running_stats=False, so it has no statistics to freeze"
+            )
+        frozen = cls(bn.num_features, eps=bn.eps)
+        with torch.no_grad():
+            if bn.weight is not None:
+                frozen.weight.copy_(bn.weight.detach())
+            if bn.bias is not None:
+                frozen.bias.copy_(bn.bias.detach())
+            frozen.running_mean.copy_(bn.running_mean)
+            frozen.running_var.copy_(bn.running_var)
+        return frozen.to(device=bn.running_mean.device)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        state_dict.pop(prefix + "num_batches_tracked", None)  # a BatchNorm's state dict loads as is
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        scale = self.weight * (self.running_var + self.eps).rsqrt()
+        shift = self.bias - self.running_mean * scale
+        return x * scale.reshape(shape) + shift.reshape(shape)
+
+    def extra_repr(self) -> str:
+        return f"{self.weight.shape[0]}, eps={self.eps}"
+
+
+def _check_module_names(model: nn.Module, names, param: str) -> tuple[str, ...]:
+    if isinstance(names, str):
+        names = (names,)
+    try:
+        names = tuple(names)
+    except TypeError as err:
+        raise TypeError(f"{param} must be a sequence of module names, got {names!r}") from err
+    known = dict(model.named_modules())
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{param} must hold module names (str), got {name!r}")
+        if name not in known or name == "":
+            raise ValueError(
+                f"{param} names a module the model does not have: {name!r}; top-level modules are "
+                f"{[n for n, _ in model.named_children()]}"
+            )
+    return names
+
+
+def _inside(name: str, prefixes: Sequence[str]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def freeze(model: nn.Module, *, trainable: Sequence[str] | str = ("fc",)) -> nn.Module:
+    """Freeze every part of ``model`` except the modules named in ``trainable``; return the model.
+
+    Frozen parameters get ``requires_grad=False`` (so backward skips them and ``fit`` does not optimise
+    them), and frozen BatchNorm/Dropout layers are replaced by what they compute in ``eval()`` mode
+    (:class:`FrozenBatchNorm`, ``nn.Identity``), so ``model.train()`` cannot change their statistics —
+    the mistake of 002 §4, which sets ``requires_grad=False`` and trains with BatchNorm in train mode.
+    ``trainable`` holds qualified module names as in ``model.named_modules()`` (``"fc"``, ``"layer4"``,
+    ``"backbone.layer4.1"``); ``()`` freezes everything. The model is changed in place.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    trainable = _check_module_names(model, trainable, "trainable")
+    for name, param in model.named_parameters():
+        param.requires_grad_(_inside(name.rpartition(".")[0], trainable))
+    replacements = []
+    for name, module in model.named_modules():
+        if name == "" or _inside(name, trainable):
+            continue
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            replacements.append((name, FrozenBatchNorm.from_batchnorm(module)))
+        elif isinstance(module, nn.modules.dropout._DropoutNd):
+            replacements.append((name, nn.Identity()))
+    for name, new in replacements:
+        parent_name, _, child = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        setattr(parent, child, new)
+    return model
+
+
+def count_trainable(model: nn.Module) -> int:
+    """Number of parameters (scalars) with ``requires_grad=True`` — what an optimiser would update."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of parameters (scalars), trainable or not (frozen BatchNorm's buffers are not parameters)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return sum(p.numel() for p in model.parameters())
+
+
+def _has_params(module: nn.Module) -> bool:
+    return any(True for _ in module.parameters())
+
+
+def block_names(model: nn.Module, *, head: str = "fc") -> list[str]:
+    """The model's blocks in forward order, the head excluded: what "unfreeze the last k blocks" counts.
+
+    Blocks are the model's top-level children that hold parameters; where there is only one such child
+    besides the head (a ``backbone`` or ``encoder``), its children are the blocks, and so on down. For a
+    torchvision ResNet that gives ``conv1, bn1, layer1 … layer4``.
+    """
+    _check_module_names(model, (head,), "head")
+    prefix, module = "", model
+    while True:
+        children = [(n, m) for n, m in module.named_children()
+                    if _has_params(m) and prefix + n != head]
+        if len(children) == 1 and any(True for _ in children[0][1].named_children()):
+            prefix, module = prefix + children[0][0] + ".", children[0][1]
+            continue
+        return [prefix + n for n, _ in children]
+
+
+def replace_head(model: nn.Module, num_classes: int, *, head: str = "fc") -> nn.Module:
+    """Swap the final ``nn.Linear`` named ``head`` for a freshly initialised one with ``num_classes`` outputs."""
+    check_positive_int(num_classes, "num_classes")
+    _check_module_names(model, (head,), "head")
+    old = model.get_submodule(head)
+    if not isinstance(old, nn.Linear):
+        raise TypeError(f"head {head!r} must be an nn.Linear, got {type(old).__name__}")
+    parent_name, _, child = head.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    setattr(parent, child, nn.Linear(old.in_features, num_classes).to(old.weight.device))
+    return model
+
+
+# --------------------------------------------------------------------------------------------------
+# feature extraction, cached
+# --------------------------------------------------------------------------------------------------
+
+def _as_tensor(X, name: str = "X") -> torch.Tensor:
+    if isinstance(X, np.ndarray):
+        X = torch.from_numpy(X)
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array [N, C, H, W], got {type(X).__name__}")
+    if X.dim() < 2 or len(X) == 0:
+        raise ValueError(f"{name} must have shape [N, ...] with N >= 1, got {tuple(X.shape)}")
+    if X.dtype != torch.uint8 and not X.is_floating_point():
+        raise TypeError(f"{name} must be uint8 (0–255) or float (0–1), got {X.dtype}")
+    return X
+
+
+def _to_model_input(batch: torch.Tensor) -> torch.Tensor:
+    """The engine's convention: uint8 images become float32 in [0, 1]; models own their normalisation."""
+    return batch.float().div_(255) if batch.dtype == torch.uint8 else batch.float()
+
+
+def feature_cache_key(model: nn.Module, X) -> str:
+    """A sha256 over the model's architecture (``repr``), its weights and buffers, and the data's bytes."""
+    X = _as_tensor(X)
+    h = hashlib.sha256()
+    h.update(repr(model).encode())
+    for name, tensor in model.state_dict().items():
+        h.update(name.encode())
+        h.update(str(tuple(tensor.shape)).encode() + str(tensor.dtype).encode())
+        h.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    h.update(str((tuple(X.shape), str(X.dtype))).encode())
+    h.update(X.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def default_cache_dir() -> Path:
+    """``labkit.data.default_data_root() / "features"``: where extracted features are cached."""
+    from labkit.data import default_data_root
+
+    return default_data_root() / "features"
+
+
+def extract_features(model: nn.Module, X, *, batch_size: int = 512, device=None,
+                     cache: bool | str | os.PathLike = True, progress: bool = False) -> np.ndarray:
+    """Features of ``X`` under ``model`` as a float32 array ``[N, D]`` (outputs flattened per sample).
+
+    The model runs in ``eval()`` mode (BatchNorm uses its running statistics and does not update them —
+    004 §4.2 extracts in train mode) under ``torch.no_grad()``, in batches on ``device``
+    (``labkit.get_device()`` by default); its previous mode and device are restored afterwards. uint8
+    images are fed as float32 in [0, 1]. ``cache=True`` stores the result under
+    :func:`default_cache_dir` (a folder path chooses another place, ``False`` turns caching off) as
+    ``features-<hash>.npz``, keyed by :func:`feature_cache_key`: a changed weight or image misses.
+    """
+    from labkit.core import get_device
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    X = _as_tensor(X)
+    check_positive_int(batch_size, "batch_size")
+    if not isinstance(cache, (bool, str, os.PathLike)):
+        raise TypeError(f"cache must be True, False or a folder path, got {cache!r}")
+    path = None
+    if cache is not False:
+        folder = default_cache_dir() if cache is True else Path(cache).expanduser()
+        path = folder / f"features-{feature_cache_key(model, X)[:32]}.npz"
+        if path.is_file():
+            with np.load(path, allow_pickle=False) as stored:
+                return stored["features"]
+    device = get_device(device)
+    was_training = model.training
+    first = next(model.parameters(), None)
+    home = first.device if first is not None else torch.device("cpu")
+    model.to(device).eval()
+    chunks = []
+    starts = range(0, len(X), batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="features", unit="batch")
+    try:
+        with torch.no_grad():
+            for start in starts:
+                batch = _to_model_input(X[start:start + batch_size].to(device, non_blocking=True))
+                chunks.append(model(batch).flatten(1).float().cpu())
+    finally:
+        model.to(home).train(was_training)
+    features = torch.cat(chunks).numpy()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + ".part.npz")
+        np.savez(tmp, features=features)
+        tmp.replace(path)
+    return features
+
+
+# --------------------------------------------------------------------------------------------------
+# linear probe and fine-tuning
+# --------------------------------------------------------------------------------------------------
+
+def linear_probe(features, y, *, C: float = 1.0, max_iter: int = 2000, random_state: RandomState = None):
+    """A logistic-regression head on (cached) features: standardise, then L2-regularised multinomial
+    logistic regression solved to convergence (lbfgs). Returns the fitted scikit-learn pipeline.
+
+    This is the "new model on the extracted features" of 004 §3.2.2, trained properly: the document's
+    head gets 10 full-batch SGD steps at lr 0.001 and is barely trained (ERRATA 004 §4.2).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from labkit._validation import as_seed
+
+    F = check_features(features, "features")
+    y = check_labels(y, len(F))
+    if len(np.unique(y)) < 2:
+        raise ValueError(f"y must hold at least two classes, got {np.unique(y).tolist()}")
+    if not np.isfinite(C) or C <= 0:
+        raise ValueError(f"C must be a positive number, got {C!r}")
+    check_positive_int(max_iter, "max_iter")
+    clf = LogisticRegression(C=C, max_iter=max_iter, random_state=as_seed(random_state))
+    return make_pipeline(StandardScaler(), clf).fit(F, y)
+
+
+def finetune(model: nn.Module, train, val=None, *, unfreeze: int | str = "all", head: str = "fc",
+             epochs: int, lr: float, **fit_kwargs) -> pd.DataFrame:
+    """Fine-tune ``model`` with ``labkit.train.fit``: all layers (``unfreeze="all"``, 004 §3.2.1), or
+    the head plus the last ``unfreeze`` blocks of :func:`block_names` (``0`` = the head only, i.e. a
+    linear probe trained by SGD), the rest frozen with :func:`freeze`. Returns ``fit``'s history.
+    """
+    from labkit import train as engine
+
+    if unfreeze != "all":
+        blocks = block_names(model, head=head)
+        if isinstance(unfreeze, bool) or not isinstance(unfreeze, (int, np.integer)):
+            raise TypeError(f"unfreeze must be 'all' or an int, got {unfreeze!r}")
+        if not 0 <= unfreeze <= len(blocks):
+            raise ValueError(f"unfreeze must be 'all' or in [0, {len(blocks)}] (blocks {blocks}), "
+                             f"got {unfreeze!r}")
+        freeze(model, trainable=(*blocks[len(blocks) - int(unfreeze):], head))
+    else:
+        _check_module_names(model, (head,), "head")
+        for param in model.parameters():
+            param.requires_grad_(True)
+    return engine.fit(model, train, val, epochs=epochs, lr=lr, **fit_kwargs)
+
+
+# --------------------------------------------------------------------------------------------------
+# ImageNet-pretrained ResNet (full profile)
+# --------------------------------------------------------------------------------------------------
+
+class WeightsUnavailable(RuntimeError):
+    """Pretrained weights could not be loaded (typically: offline); the message says what to do."""
+
+
+class TransferNet(nn.Module):
+    """``fc(flatten(backbone(preprocess(x))))``: a backbone with its input transform and a new head.
+
+    Inputs are float images in [0, 1] of any size (the engine's convention); ``preprocess`` resizes and
+    normalises them as the backbone's weights expect. :attr:`features` is the feature extractor
+    (preprocess + backbone) to pass to :func:`extract_features`.
+    """
+
+    def __init__(self, preprocess: nn.Module, backbone: nn.Module, fc: nn.Linear):
+        super().__init__()
+        self.preprocess = preprocess
+        self.backbone = backbone
+        self.fc = fc
+
+    @property
+    def features(self) -> nn.Sequential:
+        return nn.Sequential(self.preprocess, self.backbone, nn.Flatten(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.backbone(self.preprocess(x)), 1))
+
+
+def pretrained_resnet(arch: str = "resnet50", *, num_classes: int, weights: str | None = "DEFAULT",
+                      input_size: int | None = None) -> TransferNet:
+    """A torchvision ResNet with ImageNet weights (the weights API, e.g. ``ResNet50_Weights.DEFAULT``;
+    004 §4 uses the deprecated ``pretrained=True``) and a new ``num_classes`` head.
+
+    The weights' own ``transforms()`` (resize to 232, centre-crop 224, ImageNet mean/std) go inside the
+    model as ``preprocess``; ``input_size`` overrides resize and crop (e.g. a small size for tests).
+    ``weights=None`` gives random weights with the same preprocessing (ImageNet statistics). Raises
+    :class:`WeightsUnavailable` when the weights cannot be downloaded or read.
+    """
+    import torchvision
+    from torchvision.transforms._presets import ImageClassification
+
+    archs = ("resnet18", "resnet34", "resnet50", "resnet101")
+    if arch not in archs:
+        raise ValueError(f"arch must be one of {archs}, got {arch!r}")
+    check_positive_int(num_classes, "num_classes")
+    if input_size is not None:
+        check_positive_int(input_size, "input_size", minimum=8)
+    enum = torchvision.models.get_model_weights(arch)
+    if weights is None:
+        weight = None
+    elif isinstance(weights, enum):
+        weight = weights
+    elif isinstance(weights, str):
+        try:
+            weight = enum[weights.split(".")[-1]]
+        except KeyError as err:
+            raise ValueError(f"weights must be None or one of {[w.name for w in enum] + ['DEFAULT']}, "
+                             f"got {weights!r}") from err
+    else:
+        raise TypeError(f"weights must be None, a name or a {enum.__name__}, got {weights!r}")
+    try:
+        net = torchvision.models.get_model(arch, weights=weight)
+    except Exception as err:  # network errors come as URLError, OSError, RuntimeError...
+        raise WeightsUnavailable(
+            f"could not load {weight} ({type(err).__name__}: {err}). torchvision downloads it from "
+            f"{weight.url} into {torch.hub.get_dir()}/checkpoints; with no network, copy the file there, "
+            "or use the offline protocol (a source model pretrained here)."
+        ) from err
+    if weight is not None:
+        preset = weight.transforms()
+        mean, std = list(preset.mean), list(preset.std)
+        crop, resize = preset.crop_size[0], preset.resize_size[0]
+    else:
+        mean, std, crop, resize = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225], 224, 232
+    if input_size is not None:
+        crop = resize = input_size
+    preprocess = ImageClassification(crop_size=crop, resize_size=resize, mean=mean, std=std)
+    fc = nn.Linear(net.fc.in_features, num_classes)
+    net.fc = nn.Identity()
+    return TransferNet(preprocess, net, fc)
+
+
+# --------------------------------------------------------------------------------------------------
+# labels-per-class sweep
+# --------------------------------------------------------------------------------------------------
+
+def per_class_indices(y, n_per_class: int, *, random_state: RandomState = None) -> np.ndarray:
+    """Indices of ``n_per_class`` samples drawn without replacement from every class of ``y``."""
+    from labkit.balance import balance_per_class
+
+    y = check_labels(np.asarray(y))
+    idx, _ = balance_per_class(np.arange(len(y))[:, None], y, n_per_class, random_state=random_state,
+                               replace=False)
+    return idx[:, 0]
+
+
+def label_sweep(methods: dict[str, Callable], X_pool, y_pool, X_test, y_test, *,
+                labels_per_class: Sequence[int | str], n_repeats: int,
+                random_state: RandomState = 0, progress: bool = False) -> pd.DataFrame:
+    """Accuracy of each method against the number of labelled target samples per class.
+
+    For every repeat and every ``labels_per_class`` entry (an int, or ``"all"`` for the whole pool) one
+    labelled subset is drawn and given to every method (a paired comparison). A method is a callable
+    ``method(X, y, seed) -> predict`` that trains on the subset and returns ``predict(X) -> labels``; it
+    may also return ``(predict, info)`` with a dict of extra columns (e.g. ``trainable_params``,
+    ``seconds_per_epoch``). Returns one row per (method, labels_per_class, repeat): ``accuracy``,
+    ``seconds`` (training time) and the info columns.
+    """
+    if not isinstance(methods, dict) or not methods:
+        raise ValueError(f"methods must be a non-empty dict of name -> callable, got {methods!r}")
+    for name, fn in methods.items():
+        if not callable(fn):
+            raise TypeError(f"methods[{name!r}] must be callable, got {fn!r}")
+    y_pool = check_labels(np.asarray(y_pool), len(X_pool), "y_pool")
+    y_test = check_labels(np.asarray(y_test), len(X_test), "y_test")
+    check_positive_int(n_repeats, "n_repeats")
+    counts = np.unique(y_pool, return_counts=True)[1]
+    for n in labels_per_class:
+        if n == "all":
+            continue
+        check_positive_int(n, "labels_per_class")
+        if n > counts.min():
+            raise ValueError(f"labels_per_class={n} exceeds the smallest class of the pool ({counts.min()})")
+    rng = as_generator(random_state)
+    jobs = [(r, n) for r in range(n_repeats) for n in labels_per_class]
+    if progress:
+        from tqdm.auto import tqdm
+
+        jobs = tqdm(jobs, desc="label sweep", unit="subset")
+    rows = []
+    for repeat, n in jobs:
+        seed = int(rng.integers(0, 2**31 - 1))
+        idx = np.arange(len(y_pool)) if n == "all" else per_class_indices(y_pool, n, random_state=seed)
+        X_sub, y_sub = X_pool[idx], y_pool[idx]
+        for name, method in methods.items():
+            start = time.perf_counter()
+            out = method(X_sub, y_sub, seed)
+            seconds = time.perf_counter() - start
+            predict, info = out if isinstance(out, tuple) else (out, {})
+            accuracy = float(np.mean(np.asarray(predict(X_test)) == y_test))
+            rows.append({"method": name, "labels_per_class": n, "repeat": repeat, "n_labels": len(idx),
+                         "accuracy": accuracy, "seconds": seconds, **info})
+    return pd.DataFrame(rows)

@@ -1,0 +1,342 @@
+"""labkit.transfer: freezing (BatchNorm included), cached feature extraction, probes, fine-tuning."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from labkit import transfer
+
+torch.set_num_threads(2)
+
+
+class Tiny(nn.Module):
+    """conv-BN-ReLU ×2, pool, Linear head named ``fc`` — the shape of the kit's CNNs."""
+
+    def __init__(self, num_classes=3, dropout=0.0):
+        super().__init__()
+        self.block1 = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU())
+        self.block2 = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(8, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.drop(torch.flatten(self.pool(self.block2(self.block1(x))), 1)))
+
+
+def tiny(seed=0, **kw):
+    torch.manual_seed(seed)
+    model = Tiny(**kw)
+    # non-trivial statistics, so "unchanged" is not "still at the defaults"
+    model.train()
+    with torch.no_grad():
+        model(torch.rand(16, 1, 8, 8) * 3 + 1)
+    return model
+
+
+def images(n=12, seed=0, size=8):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, 1, size, size), dtype=torch.uint8, generator=g)
+
+
+def bn_stats(model):
+    return {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
+
+
+# ---------------------------------------------------------------- freeze
+
+
+def test_freeze_leaves_exactly_the_named_parts_trainable():
+    model = transfer.freeze(tiny(), trainable=("fc",))
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"fc.weight", "fc.bias"}
+    assert transfer.count_trainable(model) == 8 * 3 + 3
+
+    model = transfer.freeze(tiny(), trainable=("block2", "fc"))
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"block2.0.weight", "block2.0.bias", "block2.1.weight", "block2.1.bias",
+                         "fc.weight", "fc.bias"}
+    # the trainable block keeps a real BatchNorm; the frozen one does not
+    assert isinstance(model.block2[1], nn.BatchNorm2d)
+    assert isinstance(model.block1[1], transfer.FrozenBatchNorm)
+
+
+def test_freeze_nested_name_and_nothing():
+    model = transfer.freeze(tiny(), trainable=("block1.0",))
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == {"block1.0.weight", "block1.0.bias"}
+    model = transfer.freeze(tiny(), trainable=())
+    assert transfer.count_trainable(model) == 0
+
+
+def test_frozen_batchnorm_statistics_do_not_change_in_train_mode():
+    model = transfer.freeze(tiny(), trainable=("fc",))
+    before = bn_stats(model)
+    model.train()
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    for _ in range(3):
+        loss = nn.functional.cross_entropy(model(torch.rand(8, 1, 8, 8) * 5), torch.randint(0, 3, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    after = bn_stats(model)
+    assert before.keys() == after.keys() and len(before) == 4
+    for key in before:
+        assert torch.equal(before[key], after[key]), key
+
+
+def test_requires_grad_alone_does_not_freeze_batchnorm():
+    """002 §4's freezing (requires_grad=False, model in train mode): the statistics drift. This is the
+    mistake freeze() fixes, and shows the test above can fail."""
+    model = tiny()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    before = bn_stats(model)
+    model.train()
+    with torch.no_grad():
+        model(torch.rand(8, 1, 8, 8) * 5)
+    changed = [k for k in before if not torch.equal(before[k], bn_stats(model)[k])]
+    assert changed
+
+
+def test_frozen_model_in_train_mode_computes_what_the_original_computes_in_eval_mode():
+    original = tiny(dropout=0.5)
+    x = torch.rand(5, 1, 8, 8)
+    with torch.no_grad():
+        expected = original.eval()(x)
+    frozen = transfer.freeze(tiny(dropout=0.5), trainable=())
+    assert isinstance(frozen.drop, nn.Identity)
+    with torch.no_grad():
+        got = frozen.train()(x)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_frozen_batchnorm_1d_and_state_dict_round_trip():
+    bn = nn.BatchNorm1d(3)
+    bn.train()
+    bn(torch.randn(20, 3) * 2 + 1)
+    bn.eval()
+    x = torch.randn(4, 3)
+    frozen = transfer.FrozenBatchNorm.from_batchnorm(bn)
+    torch.testing.assert_close(frozen.train()(x), bn(x))
+    again = transfer.FrozenBatchNorm(3, eps=bn.eps)
+    again.load_state_dict(bn.state_dict())  # num_batches_tracked is dropped, the rest loads
+    torch.testing.assert_close(again(x), bn(x))
+
+
+def test_freeze_rejects_bad_input():
+    with pytest.raises(ValueError, match="'nope'"):
+        transfer.freeze(tiny(), trainable=("nope",))
+    with pytest.raises(TypeError, match="model"):
+        transfer.freeze("model")
+    with pytest.raises(TypeError, match="trainable"):
+        transfer.freeze(tiny(), trainable=(3,))
+    with pytest.raises(ValueError, match="track_running_stats"):
+        transfer.freeze(nn.Sequential(nn.BatchNorm2d(2, track_running_stats=False), nn.Linear(2, 2)),
+                        trainable=("1",))
+
+
+def test_count_trainable_and_parameters():
+    model = tiny()
+    total = sum(p.numel() for p in model.parameters())
+    assert transfer.count_trainable(model) == transfer.count_parameters(model) == total
+    transfer.freeze(model, trainable=("fc",))
+    assert transfer.count_trainable(model) == 27
+    assert transfer.count_parameters(model) < total  # frozen BatchNorm affine terms became buffers
+
+
+def test_block_names():
+    assert transfer.block_names(tiny()) == ["block1", "block2"]
+    import torchvision
+
+    net = torchvision.models.resnet18(weights=None)
+    assert transfer.block_names(net) == ["conv1", "bn1", "layer1", "layer2", "layer3", "layer4"]
+    tn = transfer.pretrained_resnet("resnet18", num_classes=4, weights=None, input_size=32)
+    assert transfer.block_names(tn)[-1] == "backbone.layer4"
+    with pytest.raises(ValueError, match="head"):
+        transfer.block_names(tiny(), head="classifier")
+
+
+def test_replace_head():
+    model = transfer.replace_head(tiny(), 7)
+    assert model.fc.out_features == 7 and model(torch.rand(2, 1, 8, 8)).shape == (2, 7)
+    with pytest.raises(TypeError, match="nn.Linear"):
+        transfer.replace_head(tiny(), 2, head="block1")
+    with pytest.raises(ValueError, match="num_classes"):
+        transfer.replace_head(tiny(), 0)
+
+
+# ---------------------------------------------------------------- features
+
+
+def feature_net(seed=0):
+    model = tiny(seed)
+    model.fc = nn.Identity()
+    return model
+
+
+def test_extract_features_runs_in_eval_mode_without_side_effects(tmp_path):
+    model = feature_net().train()
+    X = images(10)
+    before = bn_stats(model)
+    feats = transfer.extract_features(model, X, batch_size=3, cache=False, device="cpu")
+    assert feats.shape == (10, 8) and feats.dtype == np.float32
+    assert model.training, "the previous mode is restored"
+    for key, value in bn_stats(model).items():
+        assert torch.equal(value, before[key])
+    with torch.no_grad():
+        expected = model.eval()(X.float() / 255).numpy()
+    np.testing.assert_allclose(feats, expected, rtol=1e-5, atol=1e-6)
+    # and not what train mode (004 §4.2) gives
+    with torch.no_grad():
+        train_mode = feature_net().train()(X.float() / 255).numpy()
+    assert not np.allclose(feats, train_mode, atol=1e-4)
+
+
+def test_extract_features_caches_by_model_and_data(tmp_path):
+    model = feature_net()
+    X = images(6)
+    first = transfer.extract_features(model, X, cache=tmp_path, device="cpu")
+    files = list(tmp_path.glob("features-*.npz"))
+    assert len(files) == 1
+
+    calls = []
+    model.register_forward_hook(lambda *a: calls.append(1))
+    again = transfer.extract_features(model, X, cache=tmp_path, device="cpu")
+    assert calls == [] and np.array_equal(first, again), "a cache hit does not run the model"
+
+    with torch.no_grad():
+        model.block1[0].weight[0, 0, 0, 0] += 1.0  # a changed weight misses the cache
+    transfer.extract_features(model, X, cache=tmp_path, device="cpu")
+    assert calls and len(list(tmp_path.glob("features-*.npz"))) == 2
+
+    X2 = X.clone()
+    X2[0, 0, 0, 0] ^= 1  # so does a changed pixel
+    assert transfer.feature_cache_key(model, X2) != transfer.feature_cache_key(model, X)
+
+
+def test_extract_features_default_cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("LABKIT_DATA", str(tmp_path))
+    assert transfer.default_cache_dir() == tmp_path / "features"
+    transfer.extract_features(feature_net(), images(4), device="cpu")
+    assert len(list((tmp_path / "features").glob("*.npz"))) == 1
+
+
+def test_extract_features_rejects_bad_input():
+    with pytest.raises(TypeError, match="X"):
+        transfer.extract_features(feature_net(), [[1, 2]], cache=False)
+    with pytest.raises(TypeError, match="X"):
+        transfer.extract_features(feature_net(), torch.zeros(2, 1, 4, 4, dtype=torch.int32), cache=False)
+    with pytest.raises(ValueError, match="batch_size"):
+        transfer.extract_features(feature_net(), images(2), batch_size=0, cache=False)
+    with pytest.raises(TypeError, match="cache"):
+        transfer.extract_features(feature_net(), images(2), cache=3)
+
+
+# ---------------------------------------------------------------- probe
+
+
+def test_linear_probe_fits_separable_features(rng):
+    centers = rng.normal(size=(3, 10)) * 4
+    y = rng.integers(0, 3, 300)
+    F = centers[y] + rng.normal(size=(300, 10))
+    probe = transfer.linear_probe(F[:200], y[:200], random_state=0)
+    assert (probe.predict(F[200:]) == y[200:]).mean() > 0.95
+
+
+def test_linear_probe_rejects_bad_input(rng):
+    F = rng.normal(size=(10, 3))
+    with pytest.raises(ValueError, match="C"):
+        transfer.linear_probe(F, np.arange(10) % 2, C=0)
+    with pytest.raises(ValueError, match="two classes"):
+        transfer.linear_probe(F, np.zeros(10))
+    with pytest.raises(ValueError, match="NaN"):
+        transfer.linear_probe(np.full((10, 3), np.nan), np.arange(10) % 2)
+    with pytest.raises(ValueError, match="y"):
+        transfer.linear_probe(F, np.arange(9) % 2)
+
+
+# ---------------------------------------------------------------- subsets and sweep
+
+
+def test_per_class_indices_exact_and_distinct():
+    y = np.repeat(np.arange(4), [5, 7, 9, 11])
+    idx = transfer.per_class_indices(y, 3, random_state=0)
+    assert len(set(idx.tolist())) == 12
+    assert np.bincount(y[idx]).tolist() == [3, 3, 3, 3]
+    assert np.array_equal(idx, transfer.per_class_indices(y, 3, random_state=0))
+    with pytest.raises(ValueError, match="n_per_class"):
+        transfer.per_class_indices(y, 6)
+
+
+def test_label_sweep_gives_every_method_the_same_subset(rng):
+    X = rng.normal(size=(60, 2))
+    y = np.repeat(np.arange(3), 20)
+    seen = {}
+
+    def remember(name):
+        def method(Xs, ys, seed):
+            seen.setdefault((len(ys), seed), {})[name] = Xs.sum()
+            return lambda Xt: np.zeros(len(Xt), dtype=int), {"trainable_params": 1}
+        return method
+
+    df = transfer.label_sweep({"a": remember("a"), "b": remember("b")}, X, y, X, y,
+                              labels_per_class=[1, 5, "all"], n_repeats=2, random_state=0)
+    assert len(df) == 2 * 3 * 2
+    assert set(df.n_labels) == {3, 15, 60}
+    np.testing.assert_allclose(df.accuracy, 1 / 3)
+    assert (df.trainable_params == 1).all()
+    for sums in seen.values():
+        assert sums["a"] == sums["b"]
+    with pytest.raises(ValueError, match="labels_per_class"):
+        transfer.label_sweep({"a": remember("a")}, X, y, X, y, labels_per_class=[21], n_repeats=1)
+    with pytest.raises(TypeError, match="methods"):
+        transfer.label_sweep({"a": 3}, X, y, X, y, labels_per_class=[1], n_repeats=1)
+
+
+# ---------------------------------------------------------------- pretrained ResNet (weights API)
+
+
+def test_pretrained_resnet_without_weights_on_small_data(tmp_path):
+    torch.manual_seed(0)
+    net = transfer.pretrained_resnet("resnet18", num_classes=4, weights=None, input_size=32)
+    X = torch.randint(0, 256, (6, 3, 20, 20), dtype=torch.uint8)  # resized to 32 inside the model
+    assert net(X.float() / 255).shape == (6, 4)
+    assert net.preprocess.crop_size == [32]
+    feats = transfer.extract_features(net.features, X, cache=tmp_path, device="cpu")
+    assert feats.shape == (6, 512)
+    transfer.freeze(net, trainable=("fc",))
+    assert transfer.count_trainable(net) == 512 * 4 + 4
+    assert net.backbone.layer4[1].bn2.__class__ is transfer.FrozenBatchNorm
+
+
+def test_pretrained_resnet_uses_the_weights_transforms(monkeypatch):
+    import torchvision
+
+    monkeypatch.setattr(torchvision.models, "get_model", lambda arch, weights=None: torchvision.models.resnet18())
+    net = transfer.pretrained_resnet("resnet18", num_classes=10, weights="DEFAULT")
+    preset = torchvision.models.ResNet18_Weights.DEFAULT.transforms()
+    assert net.preprocess.crop_size == preset.crop_size and net.preprocess.resize_size == preset.resize_size
+    assert list(net.preprocess.mean) == list(preset.mean)
+
+
+def test_pretrained_resnet_offline_raises_a_clear_error(monkeypatch):
+    import urllib.error
+
+    import torchvision
+
+    def offline(arch, weights=None):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torchvision.models, "get_model", offline)
+    with pytest.raises(transfer.WeightsUnavailable, match="offline protocol"):
+        transfer.pretrained_resnet("resnet50", num_classes=10, weights="IMAGENET1K_V2")
+
+
+def test_pretrained_resnet_rejects_bad_input():
+    with pytest.raises(ValueError, match="weights"):
+        transfer.pretrained_resnet("resnet18", num_classes=2, weights="bogus")
+    with pytest.raises(ValueError, match="arch"):
+        transfer.pretrained_resnet("vgg16", num_classes=2)
+    with pytest.raises(TypeError, match="weights"):
+        transfer.pretrained_resnet("resnet18", num_classes=2, weights=3)
