@@ -35,14 +35,17 @@ __all__ = [
     "FrozenBatchNorm",
     "TransferNet",
     "WeightsUnavailable",
-    "block_names",
+    "blocks",
     "count_parameters",
     "count_trainable",
     "extract_features",
     "feature_cache_key",
     "finetune",
     "freeze",
+    "epochs_for_steps",
     "label_sweep",
+    "network_method",
+    "probe_method",
     "linear_probe",
     "per_class_indices",
     "pretrained_resnet",
@@ -173,22 +176,33 @@ def _has_params(module: nn.Module) -> bool:
     return any(True for _ in module.parameters())
 
 
-def block_names(model: nn.Module, *, head: str = "fc") -> list[str]:
+_NORMS = (nn.modules.batchnorm._BatchNorm, FrozenBatchNorm, nn.GroupNorm, nn.LayerNorm,
+          nn.modules.instancenorm._InstanceNorm)
+
+
+def blocks(model: nn.Module, *, head: str = "fc") -> list[tuple[str, ...]]:
     """The model's blocks in forward order, the head excluded: what "unfreeze the last k blocks" counts.
 
-    Blocks are the model's top-level children that hold parameters; where there is only one such child
-    besides the head (a ``backbone`` or ``encoder``), its children are the blocks, and so on down. For a
-    torchvision ResNet that gives ``conv1, bn1, layer1 … layer4``.
+    A block is one of the model's top-level children that holds parameters, with a normalisation layer
+    joined to the layer before it (a conv and its BatchNorm are one block). Where only one such child
+    exists besides the head (a ``features``, ``backbone`` or ``encoder`` container), its children are the
+    blocks, and so on down. A torchvision ResNet gives ``(conv1, bn1), (layer1,) … (layer4,)``; the kit's
+    ``small_cnn`` gives its three conv/BatchNorm pairs.
     """
     _check_module_names(model, (head,), "head")
     prefix, module = "", model
     while True:
-        children = [(n, m) for n, m in module.named_children()
-                    if _has_params(m) and prefix + n != head]
+        children = [(n, m) for n, m in module.named_children() if _has_params(m) and prefix + n != head]
         if len(children) == 1 and any(True for _ in children[0][1].named_children()):
             prefix, module = prefix + children[0][0] + ".", children[0][1]
             continue
-        return [prefix + n for n, _ in children]
+        out: list[list[str]] = []
+        for name, child in children:
+            if isinstance(child, _NORMS) and out:
+                out[-1].append(prefix + name)
+            else:
+                out.append([prefix + name])
+        return [tuple(b) for b in out]
 
 
 def replace_head(model: nn.Module, num_classes: int, *, head: str = "fc") -> nn.Module:
@@ -330,19 +344,20 @@ def linear_probe(features, y, *, C: float = 1.0, max_iter: int = 2000, random_st
 def finetune(model: nn.Module, train, val=None, *, unfreeze: int | str = "all", head: str = "fc",
              epochs: int, lr: float, **fit_kwargs) -> pd.DataFrame:
     """Fine-tune ``model`` with ``labkit.train.fit``: all layers (``unfreeze="all"``, 004 §3.2.1), or
-    the head plus the last ``unfreeze`` blocks of :func:`block_names` (``0`` = the head only, i.e. a
+    the head plus the last ``unfreeze`` blocks of :func:`blocks` (``0`` = the head only, i.e. a
     linear probe trained by SGD), the rest frozen with :func:`freeze`. Returns ``fit``'s history.
     """
     from labkit import train as engine
 
     if unfreeze != "all":
-        blocks = block_names(model, head=head)
+        found = blocks(model, head=head)
         if isinstance(unfreeze, bool) or not isinstance(unfreeze, (int, np.integer)):
             raise TypeError(f"unfreeze must be 'all' or an int, got {unfreeze!r}")
-        if not 0 <= unfreeze <= len(blocks):
-            raise ValueError(f"unfreeze must be 'all' or in [0, {len(blocks)}] (blocks {blocks}), "
+        if not 0 <= unfreeze <= len(found):
+            raise ValueError(f"unfreeze must be 'all' or in [0, {len(found)}] (blocks {found}), "
                              f"got {unfreeze!r}")
-        freeze(model, trainable=(*blocks[len(blocks) - int(unfreeze):], head))
+        names = [name for block in found[len(found) - int(unfreeze):] for name in block]
+        freeze(model, trainable=(*names, head))
     else:
         _check_module_names(model, (head,), "head")
         for param in model.parameters():
@@ -448,33 +463,33 @@ def per_class_indices(y, n_per_class: int, *, random_state: RandomState = None) 
     return idx[:, 0]
 
 
-def label_sweep(methods: dict[str, Callable], X_pool, y_pool, X_test, y_test, *,
-                labels_per_class: Sequence[int | str], n_repeats: int,
-                random_state: RandomState = 0, progress: bool = False) -> pd.DataFrame:
-    """Accuracy of each method against the number of labelled target samples per class.
+def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_class: Sequence[int | str],
+                n_repeats: int, random_state: RandomState = 0, progress: bool = False) -> pd.DataFrame:
+    """Test accuracy of each method against the number of labelled target samples per class.
 
     For every repeat and every ``labels_per_class`` entry (an int, or ``"all"`` for the whole pool) one
-    labelled subset is drawn and given to every method (a paired comparison). A method is a callable
-    ``method(X, y, seed) -> predict`` that trains on the subset and returns ``predict(X) -> labels``; it
-    may also return ``(predict, info)`` with a dict of extra columns (e.g. ``trainable_params``,
-    ``seconds_per_epoch``). Returns one row per (method, labels_per_class, repeat): ``accuracy``,
-    ``seconds`` (training time) and the info columns.
+    labelled subset of the pool is drawn and given to every method: a paired comparison. A method is a
+    callable ``method(idx, seed)`` that trains on the pool samples ``idx`` (labels ``y_pool[idx]``) and
+    returns its predicted labels for the test set, or ``(predictions, info)`` with a dict of extra
+    columns (see :func:`network_method`, :func:`probe_method`). Returns one row per (method,
+    labels_per_class, repeat) with ``n_labels``, ``accuracy``, ``seconds`` (training and prediction) and
+    the info columns.
     """
     if not isinstance(methods, dict) or not methods:
         raise ValueError(f"methods must be a non-empty dict of name -> callable, got {methods!r}")
     for name, fn in methods.items():
         if not callable(fn):
             raise TypeError(f"methods[{name!r}] must be callable, got {fn!r}")
-    y_pool = check_labels(np.asarray(y_pool), len(X_pool), "y_pool")
-    y_test = check_labels(np.asarray(y_test), len(X_test), "y_test")
+    y_pool = check_labels(np.asarray(y_pool), name="y_pool")
+    y_test = check_labels(np.asarray(y_test), name="y_test")
     check_positive_int(n_repeats, "n_repeats")
-    counts = np.unique(y_pool, return_counts=True)[1]
+    smallest = np.unique(y_pool, return_counts=True)[1].min()
     for n in labels_per_class:
-        if n == "all":
+        if isinstance(n, str) and n == "all":
             continue
         check_positive_int(n, "labels_per_class")
-        if n > counts.min():
-            raise ValueError(f"labels_per_class={n} exceeds the smallest class of the pool ({counts.min()})")
+        if n > smallest:
+            raise ValueError(f"labels_per_class={n} exceeds the smallest class of the pool ({smallest})")
     rng = as_generator(random_state)
     jobs = [(r, n) for r in range(n_repeats) for n in labels_per_class]
     if progress:
@@ -485,13 +500,71 @@ def label_sweep(methods: dict[str, Callable], X_pool, y_pool, X_test, y_test, *,
     for repeat, n in jobs:
         seed = int(rng.integers(0, 2**31 - 1))
         idx = np.arange(len(y_pool)) if n == "all" else per_class_indices(y_pool, n, random_state=seed)
-        X_sub, y_sub = X_pool[idx], y_pool[idx]
         for name, method in methods.items():
             start = time.perf_counter()
-            out = method(X_sub, y_sub, seed)
+            out = method(idx, seed)
             seconds = time.perf_counter() - start
-            predict, info = out if isinstance(out, tuple) else (out, {})
-            accuracy = float(np.mean(np.asarray(predict(X_test)) == y_test))
+            pred, info = out if isinstance(out, tuple) else (out, {})
+            pred = np.asarray(pred)
+            if pred.shape != y_test.shape:
+                raise ValueError(f"methods[{name!r}] returned {pred.shape} predictions for {len(y_test)} "
+                                 "test samples")
             rows.append({"method": name, "labels_per_class": n, "repeat": repeat, "n_labels": len(idx),
-                         "accuracy": accuracy, "seconds": seconds, **info})
+                         "accuracy": float(np.mean(pred == y_test)), "seconds": seconds, **info})
     return pd.DataFrame(rows)
+
+
+def epochs_for_steps(n_samples: int, steps: int, batch_size: int) -> int:
+    """Epochs that give at least ``steps`` optimiser steps on ``n_samples`` samples: a fixed step budget,
+    so a run on 5 labelled images takes as many updates as a run on 5 000."""
+    check_positive_int(n_samples, "n_samples")
+    check_positive_int(steps, "steps")
+    check_positive_int(batch_size, "batch_size")
+    return max(1, -(-steps // -(-n_samples // batch_size)))
+
+
+def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *, steps: int, lr: float,
+                   unfreeze: int | str = "all", head: str = "fc", batch_size: int = 128,
+                   device=None, **fit_kwargs) -> Callable:
+    """A :func:`label_sweep` method that trains a network: ``build(seed)`` makes the model (a fresh one
+    for training from scratch, a copy of a pretrained one with a new head for fine-tuning), then
+    :func:`finetune` trains it for about ``steps`` optimiser steps and it predicts ``X_test``.
+
+    Info columns: ``trainable_params``, ``epochs`` and ``seconds_per_epoch``.
+    """
+    from labkit import train as engine
+
+    if not callable(build):
+        raise TypeError(f"build must be a callable seed -> model, got {build!r}")
+    y_pool = torch.as_tensor(np.asarray(y_pool))
+    check_positive_int(steps, "steps")
+
+    def method(idx, seed):
+        model = build(seed)
+        idx_t = torch.as_tensor(np.asarray(idx))
+        epochs = epochs_for_steps(len(idx_t), steps, batch_size)
+        history = finetune(model, (X_pool[idx_t], y_pool[idx_t]), unfreeze=unfreeze, head=head,
+                           epochs=epochs, lr=lr, batch_size=batch_size, device=device, progress=False,
+                           random_state=seed, **fit_kwargs)
+        pred = engine.predict_logits(model, X_test, device=device).argmax(1).numpy()
+        return pred, {"trainable_params": count_trainable(model), "epochs": epochs,
+                      "seconds_per_epoch": float(history["seconds"].mean())}
+
+    return method
+
+
+def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:
+    """A :func:`label_sweep` method: :func:`linear_probe` on precomputed (cached) features ``F_pool``,
+    predicting ``F_test``. Info columns: ``trainable_params`` (the head's weights and biases)."""
+    F_pool = check_features(F_pool, "F_pool")
+    F_test = check_features(F_test, "F_test")
+    y_pool = check_labels(np.asarray(y_pool), len(F_pool), "y_pool")
+    if F_pool.shape[1] != F_test.shape[1]:
+        raise ValueError(f"F_test has {F_test.shape[1]} features, F_pool {F_pool.shape[1]}")
+
+    def method(idx, seed):
+        probe = linear_probe(F_pool[idx], y_pool[idx], C=C, random_state=seed)
+        n_classes = len(np.unique(y_pool[idx]))
+        return probe.predict(F_test), {"trainable_params": F_pool.shape[1] * n_classes + n_classes}
+
+    return method
