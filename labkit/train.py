@@ -41,6 +41,7 @@ __all__ = [
     "evaluate",
     "fit",
     "load_checkpoint",
+    "one_cycle",
     "predict_logits",
     "random_crop_flip",
     "reconstruction_loss",
@@ -380,10 +381,16 @@ def _make_optimizer(name: str, params, lr: float, momentum: float, weight_decay:
     return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
 
 
-def _make_schedule(name: str, optimizer, lr: float, total_steps: int):
+def one_cycle(step: int, total_steps: int, *, warmup: float = 0.25, start: float = 1 / 25) -> float:
+    """Learning-rate factor of the one-cycle schedule at ``step``: linear from ``start`` up to 1 over the
+    first ``warmup`` fraction of the steps, then linear down to 0 (a triangle, as in fast CIFAR recipes)."""
+    peak = max(1, round(warmup * total_steps))
+    return float(np.interp(step, [0, peak, total_steps], [start, 1.0, 0.0]))
+
+
+def _make_schedule(name: str, optimizer, total_steps: int):
     if name == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps,
-                                                   pct_start=0.25, cycle_momentum=False)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: one_cycle(step, total_steps))
     if name == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
     return None
@@ -474,7 +481,7 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, lr: float, batch_size
         raise ValueError("model has no parameters with requires_grad=True: nothing to train")
     opt = _make_optimizer(optimizer, params, lr, momentum, weight_decay)
     steps = train_src.num_batches(batch_size, shuffle=True)
-    sched = _make_schedule(schedule, opt, lr, epochs * steps)
+    sched = _make_schedule(schedule, opt, epochs * steps)
     net = torch.compile(model) if compile else model
 
     from tqdm.auto import tqdm
@@ -503,7 +510,7 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, lr: float, batch_size
                 loss.backward()
                 last_lr = opt.param_groups[0]["lr"]
                 opt.step()
-                if sched is not None and sched.last_epoch < epochs * steps:
+                if sched is not None:
                     sched.step()
                 bs = x.shape[0]
                 loss_sum += loss.detach().double() * bs
