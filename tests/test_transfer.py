@@ -145,16 +145,21 @@ def test_count_trainable_and_parameters():
     assert transfer.count_parameters(model) < total  # frozen BatchNorm affine terms became buffers
 
 
-def test_block_names():
-    assert transfer.block_names(tiny()) == ["block1", "block2"]
+def test_blocks():
+    assert transfer.blocks(tiny()) == [("block1",), ("block2",)]
     import torchvision
 
     net = torchvision.models.resnet18(weights=None)
-    assert transfer.block_names(net) == ["conv1", "bn1", "layer1", "layer2", "layer3", "layer4"]
+    assert transfer.blocks(net) == [("conv1", "bn1"), ("layer1",), ("layer2",), ("layer3",), ("layer4",)]
     tn = transfer.pretrained_resnet("resnet18", num_classes=4, weights=None, input_size=32)
-    assert transfer.block_names(tn)[-1] == "backbone.layer4"
+    assert transfer.blocks(tn)[-1] == ("backbone.layer4",)
+    from labkit import models
+
+    cnn = models.small_cnn(num_classes=3, width=4)
+    assert transfer.blocks(cnn) == [("features.0", "features.1"), ("features.4", "features.5"),
+                                    ("features.8", "features.9")]
     with pytest.raises(ValueError, match="head"):
-        transfer.block_names(tiny(), head="classifier")
+        transfer.blocks(tiny(), head="classifier")
 
 
 def test_replace_head():
@@ -269,29 +274,101 @@ def test_per_class_indices_exact_and_distinct():
         transfer.per_class_indices(y, 6)
 
 
-def test_label_sweep_gives_every_method_the_same_subset(rng):
-    X = rng.normal(size=(60, 2))
+def test_label_sweep_gives_every_method_the_same_subset():
     y = np.repeat(np.arange(3), 20)
+    y_test = np.array([0, 1, 2])
     seen = {}
 
     def remember(name):
-        def method(Xs, ys, seed):
-            seen.setdefault((len(ys), seed), {})[name] = Xs.sum()
-            return lambda Xt: np.zeros(len(Xt), dtype=int), {"trainable_params": 1}
+        def method(idx, seed):
+            seen.setdefault(seed, {})[name] = sorted(idx.tolist())
+            return np.zeros(3, dtype=int), {"trainable_params": 1}
         return method
 
-    df = transfer.label_sweep({"a": remember("a"), "b": remember("b")}, X, y, X, y,
+    df = transfer.label_sweep({"a": remember("a"), "b": remember("b")}, y, y_test,
                               labels_per_class=[1, 5, "all"], n_repeats=2, random_state=0)
     assert len(df) == 2 * 3 * 2
     assert set(df.n_labels) == {3, 15, 60}
     np.testing.assert_allclose(df.accuracy, 1 / 3)
     assert (df.trainable_params == 1).all()
-    for sums in seen.values():
-        assert sums["a"] == sums["b"]
+    assert len(seen) == 6
+    for chosen in seen.values():
+        assert chosen["a"] == chosen["b"]
     with pytest.raises(ValueError, match="labels_per_class"):
-        transfer.label_sweep({"a": remember("a")}, X, y, X, y, labels_per_class=[21], n_repeats=1)
+        transfer.label_sweep({"a": remember("a")}, y, y_test, labels_per_class=[21], n_repeats=1)
     with pytest.raises(TypeError, match="methods"):
-        transfer.label_sweep({"a": 3}, X, y, X, y, labels_per_class=[1], n_repeats=1)
+        transfer.label_sweep({"a": 3}, y, y_test, labels_per_class=[1], n_repeats=1)
+    with pytest.raises(ValueError, match="predictions"):
+        transfer.label_sweep({"a": lambda idx, seed: np.zeros(2)}, y, y_test, labels_per_class=[1],
+                             n_repeats=1)
+
+
+def test_epochs_for_steps():
+    assert transfer.epochs_for_steps(5, 40, 128) == 40  # one batch per epoch
+    assert transfer.epochs_for_steps(500, 40, 128) == 10  # four batches per epoch
+    assert transfer.epochs_for_steps(50_000, 40, 128) == 1
+    with pytest.raises(ValueError, match="steps"):
+        transfer.epochs_for_steps(5, 0, 128)
+
+
+# ---------------------------------------------------------------- fine-tuning (through labkit.train.fit)
+
+
+def blobs(n_per_class=20, seed=0):
+    """Three classes of 8×8 images that differ in brightness of one quadrant: learnable in a few steps."""
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randint(0, 60, (3 * n_per_class, 1, 8, 8), dtype=torch.uint8, generator=g)
+    y = torch.arange(3).repeat_interleave(n_per_class)
+    for c, (r, q) in enumerate([(0, 0), (0, 4), (4, 0)]):
+        X[y == c, :, r:r + 4, q:q + 4] += 150
+    return X, y
+
+
+def test_finetune_last_block_only_changes_that_block_and_the_head():
+    X, y = blobs()
+    model = tiny()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    history = transfer.finetune(model, (X, y), unfreeze=1, epochs=3, lr=0.05, batch_size=16,
+                                progress=False, device="cpu", random_state=0)
+    assert len(history) == 3
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == {
+        "block2.0.weight", "block2.0.bias", "block2.1.weight", "block2.1.bias", "fc.weight", "fc.bias"}
+    after = model.state_dict()
+    for key in ("block1.0.weight", "block1.1.running_mean", "block1.1.running_var", "block1.1.weight"):
+        assert torch.equal(before[key], after[key]), key
+    for key in ("block2.0.weight", "block2.1.running_mean", "fc.weight"):
+        assert not torch.equal(before[key], after[key]), key
+
+
+def test_finetune_all_trains_everything_and_rejects_bad_unfreeze():
+    X, y = blobs()
+    model = transfer.freeze(tiny(), trainable=("fc",))
+    transfer.finetune(model, (X, y), unfreeze="all", epochs=1, lr=0.05, progress=False, device="cpu")
+    assert all(p.requires_grad for p in model.parameters())
+    with pytest.raises(ValueError, match="unfreeze"):
+        transfer.finetune(tiny(), (X, y), unfreeze=3, epochs=1, lr=0.05)
+    with pytest.raises(TypeError, match="unfreeze"):
+        transfer.finetune(tiny(), (X, y), unfreeze="some", epochs=1, lr=0.05)
+
+
+def test_network_and_probe_methods_learn_an_easy_task():
+    from labkit import models
+
+    X, y = blobs(30)
+    X_test, y_test = blobs(10, seed=1)
+
+    def build(seed):
+        torch.manual_seed(seed)
+        return models.small_cnn(num_classes=3, width=4)
+
+    method = transfer.network_method(build, X, y, X_test, steps=30, lr=0.05, device="cpu")
+    pred, info = method(np.arange(len(y)), 0)
+    assert (pred == y_test.numpy()).mean() > 0.9
+    assert info["trainable_params"] == transfer.count_parameters(build(0)) and info["epochs"] == 30
+    feats = (X.float().flatten(1) / 255).numpy()
+    probe = transfer.probe_method(feats, y, (X_test.float().flatten(1) / 255).numpy())
+    pred, info = probe(np.arange(len(y)), 0)
+    assert (pred == y_test.numpy()).mean() > 0.9 and info["trainable_params"] == 64 * 3 + 3
 
 
 # ---------------------------------------------------------------- pretrained ResNet (weights API)
