@@ -36,11 +36,14 @@ __all__ = [
     "TransferNet",
     "WeightsUnavailable",
     "blocks",
+    "document_extract_features",
+    "document_linear_head",
     "count_parameters",
     "count_trainable",
     "extract_features",
     "feature_cache_key",
     "finetune",
+    "imagenet_transfer",
     "freeze",
     "epochs_for_steps",
     "label_sweep",
@@ -48,6 +51,7 @@ __all__ = [
     "probe_method",
     "linear_probe",
     "per_class_indices",
+    "predict_linear",
     "pretrained_resnet",
     "replace_head",
 ]
@@ -568,3 +572,117 @@ def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:
         return probe.predict(F_test), {"trainable_params": F_pool.shape[1] * n_classes + n_classes}
 
     return method
+
+
+# --------------------------------------------------------------------------------------------------
+# the documents' code, reproduced so the notebook can measure what it costs (ERRATA 004 §4.2)
+# --------------------------------------------------------------------------------------------------
+
+def document_extract_features(model: nn.Module, X, *, batch_size: int = 64,
+                              random_state: RandomState = None) -> np.ndarray:
+    """004 §4.2's feature extraction as written: ``torch.no_grad()`` but **no** ``model.eval()``, shuffled
+    batches of 64. BatchNorm normalises each batch with that batch's statistics (a sample's features
+    depend on which batch it lands in) and updates its running averages — the model is changed.
+    Returns the features in the order of ``X``. For the erratum only; use :func:`extract_features`.
+    """
+    X = _as_tensor(X)
+    check_positive_int(batch_size, "batch_size")
+    order = torch.as_tensor(as_generator(random_state).permutation(len(X)))
+    first = next(model.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
+    model.train()  # what a freshly built torchvision model is in, and the document never leaves
+    out = torch.empty(0)
+    with torch.no_grad():
+        for start in range(0, len(X), batch_size):
+            idx = order[start:start + batch_size]
+            feats = model(_to_model_input(X[idx].to(device))).flatten(1).float().cpu()
+            if out.numel() == 0:
+                out = torch.empty(len(X), feats.shape[1])
+            out[idx] = feats
+    return out.numpy()
+
+
+def document_linear_head(features, y, *, steps: int = 10, lr: float = 0.001, momentum: float = 0.9,
+                         random_state: int | None = None) -> nn.Linear:
+    """004 §4.2's classifier as written: ``nn.Linear`` on the raw features, plain SGD (lr 0.001, momentum
+    0.9), ``steps`` full-batch steps (the document's "10 epochs" of one step each). It is barely trained
+    (ERRATA 004 §4.2); :func:`linear_probe` is the fix. Returns the layer (CPU)."""
+    F = torch.as_tensor(check_features(features, "features"), dtype=torch.float32)
+    y = torch.as_tensor(check_labels(np.asarray(y), len(F)), dtype=torch.int64)
+    check_positive_int(steps, "steps")
+    if random_state is not None:
+        torch.manual_seed(check_positive_int(random_state, "random_state", minimum=0))
+    classifier = nn.Linear(F.shape[1], int(y.max()) + 1)
+    optimizer = torch.optim.SGD(classifier.parameters(), lr=lr, momentum=momentum)
+    for _ in range(steps):  # the document's loop: one full-batch step per "epoch"
+        loss = nn.functional.cross_entropy(classifier(F), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return classifier
+
+
+def predict_linear(classifier: nn.Linear, features) -> np.ndarray:
+    """Class predictions of a torch linear head on a feature matrix."""
+    with torch.no_grad():
+        return classifier(torch.as_tensor(np.asarray(features), dtype=torch.float32)).argmax(1).numpy()
+
+
+# --------------------------------------------------------------------------------------------------
+# the full path: ImageNet-pretrained ResNet on CIFAR-10 (004 §4.1/§4.2, corrected)
+# --------------------------------------------------------------------------------------------------
+
+def imagenet_transfer(X_train, y_train, X_test, y_test, *, arch: str = "resnet50",
+                      weights: str | None = "DEFAULT", input_size: int | None = None,
+                      finetune_epochs: int = 3, lr: float = 0.01, weight_decay: float = 1e-4,
+                      batch_size: int = 128, feature_batch_size: int = 256, augment: bool = True,
+                      device=None, cache: bool | str | os.PathLike = True, random_state: int = 0,
+                      progress: bool = True) -> dict:
+    """004 §4's two deployments done right, on images ``X_*`` (uint8 ``[N, 3, H, W]``, e.g. CIFAR-10):
+
+    1. feature extraction: :func:`pretrained_resnet` (weights API, the weights' own resize and
+       normalisation inside the model), features extracted once in ``eval()`` mode on ``device`` and
+       cached, then :func:`linear_probe` — and, beside it, the document's 10-step head on the same features;
+    2. end-to-end fine-tuning of a fresh copy with :func:`finetune` (``labkit.train.fit``: on the GPU,
+       bf16 autocast, mini-batches, one-cycle schedule).
+
+    Returns a dict: ``probe_accuracy``, ``document_head_accuracy``, ``finetune_accuracy``,
+    ``finetune_history`` (DataFrame), ``feature_seconds`` (extraction, train and test),
+    ``feature_dim``, ``weights``. Raises :class:`WeightsUnavailable` offline.
+    """
+    from labkit import train as engine
+    from labkit.core import get_device
+
+    y_train_np = check_labels(np.asarray(y_train), len(X_train), "y_train")
+    y_test_np = check_labels(np.asarray(y_test), len(X_test), "y_test")
+    check_positive_int(finetune_epochs, "finetune_epochs", minimum=0)
+    num_classes = int(max(y_train_np.max(), y_test_np.max())) + 1
+    device = get_device(device)
+    torch.manual_seed(random_state)
+    net = pretrained_resnet(arch, num_classes=num_classes, weights=weights, input_size=input_size)
+
+    start = time.perf_counter()
+    F_train = extract_features(net.features, X_train, batch_size=feature_batch_size, device=device,
+                               cache=cache, progress=progress)
+    F_test = extract_features(net.features, X_test, batch_size=feature_batch_size, device=device,
+                              cache=cache, progress=progress)
+    feature_seconds = time.perf_counter() - start
+    probe = linear_probe(F_train, y_train_np, random_state=random_state)
+    doc_head = document_linear_head(F_train, y_train_np, random_state=random_state)
+    result = {
+        "weights": str(weights), "feature_dim": int(F_train.shape[1]), "feature_seconds": feature_seconds,
+        "probe_accuracy": float(np.mean(probe.predict(F_test) == y_test_np)),
+        "document_head_accuracy": float(np.mean(predict_linear(doc_head, F_test) == y_test_np)),
+        "finetune_accuracy": float("nan"), "finetune_history": None,
+    }
+    if finetune_epochs:
+        history = finetune(net, (torch.as_tensor(np.asarray(X_train)), torch.as_tensor(y_train_np)),
+                           (torch.as_tensor(np.asarray(X_test)), torch.as_tensor(y_test_np)),
+                           unfreeze="all", epochs=finetune_epochs, lr=lr, weight_decay=weight_decay,
+                           batch_size=batch_size, augment=augment, device=device, progress=progress,
+                           random_state=random_state)
+        result["finetune_history"] = history
+        result["finetune_accuracy"] = engine.evaluate(net, (torch.as_tensor(np.asarray(X_test)),
+                                                            torch.as_tensor(y_test_np)),
+                                                      device=device)["accuracy"]
+    return result

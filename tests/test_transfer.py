@@ -417,3 +417,61 @@ def test_pretrained_resnet_rejects_bad_input():
         transfer.pretrained_resnet("vgg16", num_classes=2)
     with pytest.raises(TypeError, match="weights"):
         transfer.pretrained_resnet("resnet18", num_classes=2, weights=3)
+
+
+# ---------------------------------------------------------------- the documents' code (for the errata)
+
+
+def test_document_extraction_is_batch_dependent_and_changes_the_model():
+    model = feature_net().eval()
+    X = images(20)
+    before = bn_stats(model)
+    eval_feats = transfer.extract_features(model, X, cache=False, device="cpu")
+    doc_a = transfer.document_extract_features(model, X, batch_size=8, random_state=0)
+    assert model.training, "004 §4.2 never calls eval()"
+    assert any(not torch.equal(before[k], v) for k, v in bn_stats(model).items()), "running stats moved"
+    assert not np.allclose(doc_a, eval_feats, atol=1e-4)
+    doc_b = transfer.document_extract_features(feature_net(), X, batch_size=8, random_state=1)
+    assert not np.allclose(doc_a, doc_b, atol=1e-4), "a sample's features depend on its batch"
+
+
+def test_document_extraction_keeps_sample_order():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.Flatten())  # no BatchNorm: train mode changes nothing
+    X = images(13)
+    doc = transfer.document_extract_features(model, X, batch_size=4, random_state=0)
+    np.testing.assert_allclose(doc, transfer.extract_features(model, X, cache=False, device="cpu"),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_document_linear_head_is_barely_trained(rng):
+    centers = rng.normal(size=(5, 20)) * 3
+    y = rng.integers(0, 5, 400)
+    F = centers[y] + rng.normal(size=(400, 20))
+    torch.manual_seed(0)
+    untrained = nn.Linear(20, 5)
+    head = transfer.document_linear_head(F, y, random_state=0)
+    ten_more = transfer.document_linear_head(F, y, steps=2000, lr=0.01, random_state=0)
+    Ft, yt = torch.as_tensor(F, dtype=torch.float32), torch.as_tensor(y)
+    with torch.no_grad():
+        loss0 = nn.functional.cross_entropy(untrained(Ft), yt).item()
+        loss10 = nn.functional.cross_entropy(head(Ft), yt).item()
+    assert loss10 > 0.5 * loss0, "10 steps at lr 0.001 barely move the loss"
+    probe = transfer.linear_probe(F, y, random_state=0)
+    assert (probe.predict(F) == y).mean() > 0.97
+    assert (transfer.predict_linear(ten_more, F) == y).mean() > 0.97
+    assert (transfer.predict_linear(head, F) == y).mean() < (probe.predict(F) == y).mean()
+
+
+def test_imagenet_transfer_runs_end_to_end_without_weights(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randint(0, 256, (30, 3, 16, 16), dtype=torch.uint8, generator=g)
+    y = torch.arange(3).repeat(10)
+    result = transfer.imagenet_transfer(X[:24], y[:24], X[24:], y[24:], arch="resnet18", weights=None,
+                                        input_size=32, finetune_epochs=1, batch_size=8, device="cpu",
+                                        cache=tmp_path, progress=False)
+    assert result["feature_dim"] == 512
+    for key in ("probe_accuracy", "document_head_accuracy", "finetune_accuracy"):
+        assert 0.0 <= result[key] <= 1.0
+    assert len(result["finetune_history"]) == 1
+    assert len(list(tmp_path.glob("features-*.npz"))) == 2  # train and test features, cached
