@@ -468,16 +468,17 @@ def per_class_indices(y, n_per_class: int, *, random_state: RandomState = None) 
 
 
 def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_class: Sequence[int | str],
-                n_repeats: int, random_state: RandomState = 0, progress: bool = False) -> pd.DataFrame:
+                n_repeats: int | dict, random_state: RandomState = 0, progress: bool = False) -> pd.DataFrame:
     """Test accuracy of each method against the number of labelled target samples per class.
 
     For every repeat and every ``labels_per_class`` entry (an int, or ``"all"`` for the whole pool) one
     labelled subset of the pool is drawn and given to every method: a paired comparison. A method is a
     callable ``method(idx, seed)`` that trains on the pool samples ``idx`` (labels ``y_pool[idx]``) and
     returns its predicted labels for the test set, or ``(predictions, info)`` with a dict of extra
-    columns (see :func:`network_method`, :func:`probe_method`). Returns one row per (method,
-    labels_per_class, repeat) with ``n_labels``, ``accuracy``, ``seconds`` (training and prediction) and
-    the info columns.
+    columns (see :func:`network_method`, :func:`probe_method`). ``n_repeats`` is an int, or a dict
+    ``{labels_per_class: repeats}`` — few-label subsets vary most and cost least, so they can get more
+    repeats. Returns one row per (method, labels_per_class, repeat) with ``n_labels``, ``accuracy``,
+    ``seconds`` (training and prediction) and the info columns.
     """
     if not isinstance(methods, dict) or not methods:
         raise ValueError(f"methods must be a non-empty dict of name -> callable, got {methods!r}")
@@ -486,7 +487,13 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
             raise TypeError(f"methods[{name!r}] must be callable, got {fn!r}")
     y_pool = check_labels(np.asarray(y_pool), name="y_pool")
     y_test = check_labels(np.asarray(y_test), name="y_test")
-    check_positive_int(n_repeats, "n_repeats")
+    if isinstance(n_repeats, dict):
+        missing = [n for n in labels_per_class if n not in n_repeats]
+        if missing:
+            raise ValueError(f"n_repeats has no entry for labels_per_class {missing} (has {list(n_repeats)})")
+        repeats = {n: check_positive_int(n_repeats[n], "n_repeats") for n in labels_per_class}
+    else:
+        repeats = dict.fromkeys(labels_per_class, check_positive_int(n_repeats, "n_repeats"))
     smallest = np.unique(y_pool, return_counts=True)[1].min()
     for n in labels_per_class:
         if isinstance(n, str) and n == "all":
@@ -495,7 +502,7 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
         if n > smallest:
             raise ValueError(f"labels_per_class={n} exceeds the smallest class of the pool ({smallest})")
     rng = as_generator(random_state)
-    jobs = [(r, n) for r in range(n_repeats) for n in labels_per_class]
+    jobs = [(r, n) for r in range(max(repeats.values())) for n in labels_per_class if r < repeats[n]]
     if progress:
         from tqdm.auto import tqdm
 
@@ -529,7 +536,7 @@ def epochs_for_steps(n_samples: int, steps: int, batch_size: int) -> int:
 
 def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *, steps: int, lr: float,
                    unfreeze: int | str = "all", head: str = "fc", batch_size: int = 128,
-                   device=None, **fit_kwargs) -> Callable:
+                   eval_batch_size: int = 256, device=None, **fit_kwargs) -> Callable:
     """A :func:`label_sweep` method that trains a network: ``build(seed)`` makes the model (a fresh one
     for training from scratch, a copy of a pretrained one with a new head for fine-tuning), then
     :func:`finetune` trains it for about ``steps`` optimiser steps and it predicts ``X_test``.
@@ -550,7 +557,7 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
         history = finetune(model, (X_pool[idx_t], y_pool[idx_t]), unfreeze=unfreeze, head=head,
                            epochs=epochs, lr=lr, batch_size=batch_size, device=device, progress=False,
                            random_state=seed, **fit_kwargs)
-        pred = engine.predict_logits(model, X_test, device=device).argmax(1).numpy()
+        pred = engine.predict_logits(model, X_test, batch_size=eval_batch_size, device=device).argmax(1).numpy()
         return pred, {"trainable_params": count_trainable(model), "epochs": epochs,
                       "seconds_per_epoch": float(history["seconds"].mean())}
 

@@ -298,6 +298,11 @@ def test_label_sweep_gives_every_method_the_same_subset():
         transfer.label_sweep({"a": remember("a")}, y, y_test, labels_per_class=[21], n_repeats=1)
     with pytest.raises(TypeError, match="methods"):
         transfer.label_sweep({"a": 3}, y, y_test, labels_per_class=[1], n_repeats=1)
+    df = transfer.label_sweep({"a": remember("a")}, y, y_test, labels_per_class=[1, "all"],
+                              n_repeats={1: 3, "all": 1}, random_state=0)
+    assert df.groupby("labels_per_class").size().to_dict() == {1: 3, "all": 1}
+    with pytest.raises(ValueError, match="n_repeats"):
+        transfer.label_sweep({"a": remember("a")}, y, y_test, labels_per_class=[1, 5], n_repeats={1: 3})
     with pytest.raises(ValueError, match="predictions"):
         transfer.label_sweep({"a": lambda idx, seed: np.zeros(2)}, y, y_test, labels_per_class=[1],
                              n_repeats=1)
