@@ -480,3 +480,55 @@ def test_imagenet_transfer_runs_end_to_end_without_weights(tmp_path):
         assert 0.0 <= result[key] <= 1.0
     assert len(result["finetune_history"]) == 1
     assert len(list(tmp_path.glob("features-*.npz"))) == 2  # train and test features, cached
+
+
+# ---------------------------------------------------------------- notebook 05's widget and plots
+
+
+def test_transfer_explorer_runs_caches_and_validates():
+    from labkit import widgets
+
+    calls = []
+
+    def run(labels, unfreeze):
+        calls.append((labels, unfreeze))
+        return {"accuracy": 0.5, "trainable_params": 10, "seconds_per_epoch": 0.01, "scratch_accuracy": 0.4}
+
+    explorer = widgets.transfer_explorer(run, labels_options=[1, 10, "all"], unfreeze_options=[0, 1, "all"])
+    assert explorer.update(labels=10, unfreeze=1)["accuracy"] == 0.5
+    explorer.update(labels=10, unfreeze=1)
+    assert calls == [(10, 1)], "a setting already computed comes from the cache"
+    explorer.unfreeze.value = "all"  # moving a slider runs the callback
+    assert calls[-1] == (10, "all")
+    assert len(explorer.table()) == 2
+    assert "from scratch: 0.400" in explorer.describe(explorer.cache[(10, 1)])
+    with pytest.raises(ValueError, match="labels"):
+        explorer.update(labels=7)
+    with pytest.raises(ValueError, match="unfreeze"):
+        explorer.update(unfreeze=5)
+    with pytest.raises(TypeError, match="run"):
+        widgets.transfer_explorer(3, labels_options=[1], unfreeze_options=[0])
+
+
+def test_plots_for_notebook_05():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from labkit import plots
+
+    summary = pd.DataFrame({"method": ["a", "a", "b", "b"], "labels_per_class": [1, "all", 1, "all"],
+                            "per_class": [1, 600, 1, 600], "accuracy": [0.5, 0.9, 0.6, 0.9],
+                            "accuracy_ci": [0.1, 0.01, 0.1, float("nan")]})
+    ax = plots.plot_accuracy_vs_labels(summary)
+    assert len(ax.get_lines()) >= 2 and ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "all\n(600)"]
+    with pytest.raises(ValueError, match="accuracy_ci"):
+        plots.plot_accuracy_vs_labels(summary.drop(columns="accuracy_ci"))
+    fig = plots.plot_reconstructions(np.zeros((3, 1, 4, 4)), np.ones((3, 1, 4, 4)), n=2)
+    assert len(fig.axes) == 4
+    with pytest.raises(ValueError, match="same shape"):
+        plots.plot_reconstructions(np.zeros((3, 1, 4, 4)), np.ones((2, 1, 4, 4)))
+    plt.close("all")
