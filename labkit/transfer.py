@@ -18,6 +18,7 @@ plus the pieces they need done right (ERRATA 004, 002 §4):
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import time
@@ -643,8 +644,8 @@ def imagenet_transfer(X_train, y_train, X_test, y_test, *, arch: str = "resnet50
                       weights: str | None = "DEFAULT", input_size: int | None = None,
                       finetune_epochs: int = 3, lr: float = 0.01, weight_decay: float = 1e-4,
                       batch_size: int = 128, feature_batch_size: int = 256, augment: bool = True,
-                      device=None, cache: bool | str | os.PathLike = True, random_state: int = 0,
-                      progress: bool = True) -> dict:
+                      document_subset: int = 5000, device=None, cache: bool | str | os.PathLike = True,
+                      random_state: int = 0, progress: bool = True) -> dict:
     """004 §4's two deployments done right, on images ``X_*`` (uint8 ``[N, 3, H, W]``, e.g. CIFAR-10):
 
     1. feature extraction: :func:`pretrained_resnet` (weights API, the weights' own resize and
@@ -653,9 +654,14 @@ def imagenet_transfer(X_train, y_train, X_test, y_test, *, arch: str = "resnet50
     2. end-to-end fine-tuning of a fresh copy with :func:`finetune` (``labkit.train.fit``: on the GPU,
        bf16 autocast, mini-batches, one-cycle schedule).
 
+    Beside them, 004 §4.2's extraction as written (:func:`document_extract_features`: train mode, shuffled
+    batches of 64, on a copy of the network) on the first ``document_subset`` training and test images,
+    probed like the corrected features of the same images (``0`` skips it).
+
     Returns a dict: ``probe_accuracy``, ``document_head_accuracy``, ``finetune_accuracy``,
     ``finetune_history`` (DataFrame), ``feature_seconds`` (extraction, train and test),
-    ``feature_dim``, ``weights``. Raises :class:`WeightsUnavailable` offline.
+    ``feature_dim``, ``weights``, and for the subset ``subset_eval_probe_accuracy`` and
+    ``subset_document_extraction_accuracy``. Raises :class:`WeightsUnavailable` offline.
     """
     from labkit import train as engine
     from labkit.core import get_device
@@ -663,6 +669,7 @@ def imagenet_transfer(X_train, y_train, X_test, y_test, *, arch: str = "resnet50
     y_train_np = check_labels(np.asarray(y_train), len(X_train), "y_train")
     y_test_np = check_labels(np.asarray(y_test), len(X_test), "y_test")
     check_positive_int(finetune_epochs, "finetune_epochs", minimum=0)
+    check_positive_int(document_subset, "document_subset", minimum=0)
     num_classes = int(max(y_train_np.max(), y_test_np.max())) + 1
     device = get_device(device)
     torch.manual_seed(random_state)
@@ -681,7 +688,18 @@ def imagenet_transfer(X_train, y_train, X_test, y_test, *, arch: str = "resnet50
         "probe_accuracy": float(np.mean(probe.predict(F_test) == y_test_np)),
         "document_head_accuracy": float(np.mean(predict_linear(doc_head, F_test) == y_test_np)),
         "finetune_accuracy": float("nan"), "finetune_history": None,
+        "subset_eval_probe_accuracy": float("nan"), "subset_document_extraction_accuracy": float("nan"),
     }
+    if document_subset:
+        n_tr, n_te = min(document_subset, len(X_train)), min(document_subset, len(X_test))
+        doc_net = copy.deepcopy(net.features).to(device)
+        D_train = document_extract_features(doc_net, X_train[:n_tr], random_state=random_state)
+        D_test = document_extract_features(doc_net, X_test[:n_te], random_state=random_state)
+        del doc_net
+        doc_probe = linear_probe(D_train, y_train_np[:n_tr], random_state=random_state)
+        sub_probe = linear_probe(F_train[:n_tr], y_train_np[:n_tr], random_state=random_state)
+        result["subset_document_extraction_accuracy"] = float(np.mean(doc_probe.predict(D_test) == y_test_np[:n_te]))
+        result["subset_eval_probe_accuracy"] = float(np.mean(sub_probe.predict(F_test[:n_te]) == y_test_np[:n_te]))
     if finetune_epochs:
         history = finetune(net, (torch.as_tensor(np.asarray(X_train)), torch.as_tensor(y_train_np)),
                            (torch.as_tensor(np.asarray(X_test)), torch.as_tensor(y_test_np)),

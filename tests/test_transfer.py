@@ -474,9 +474,10 @@ def test_imagenet_transfer_runs_end_to_end_without_weights(tmp_path):
     y = torch.arange(3).repeat(10)
     result = transfer.imagenet_transfer(X[:24], y[:24], X[24:], y[24:], arch="resnet18", weights=None,
                                         input_size=32, finetune_epochs=1, batch_size=8, device="cpu",
-                                        cache=tmp_path, progress=False)
+                                        document_subset=12, cache=tmp_path, progress=False)
     assert result["feature_dim"] == 512
-    for key in ("probe_accuracy", "document_head_accuracy", "finetune_accuracy"):
+    for key in ("probe_accuracy", "document_head_accuracy", "finetune_accuracy",
+                "subset_eval_probe_accuracy", "subset_document_extraction_accuracy"):
         assert 0.0 <= result[key] <= 1.0
     assert len(result["finetune_history"]) == 1
     assert len(list(tmp_path.glob("features-*.npz"))) == 2  # train and test features, cached
