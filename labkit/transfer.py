@@ -502,15 +502,17 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
         check_positive_int(n, "labels_per_class")
         if n > smallest:
             raise ValueError(f"labels_per_class={n} exceeds the smallest class of the pool ({smallest})")
-    rng = as_generator(random_state)
-    jobs = [(r, n) for r in range(max(repeats.values())) for n in labels_per_class if r < repeats[n]]
+    base = int(as_generator(random_state).integers(0, 2**31 - 1))
+    jobs = [(r, i, n) for r in range(max(repeats.values())) for i, n in enumerate(labels_per_class)
+            if r < repeats[n]]
     if progress:
         from tqdm.auto import tqdm
 
         jobs = tqdm(jobs, desc="label sweep", unit="subset")
     rows = []
-    for repeat, n in jobs:
-        seed = int(rng.integers(0, 2**31 - 1))
+    for repeat, level, n in jobs:
+        # one seed per (repeat, label count): adding repeats to one count leaves the others' subsets alone
+        seed = int(np.random.default_rng([base, repeat, level]).integers(0, 2**31 - 1))
         idx = np.arange(len(y_pool)) if n == "all" else per_class_indices(y_pool, n, random_state=seed)
         for name, method in methods.items():
             start = time.perf_counter()

@@ -298,9 +298,15 @@ def test_label_sweep_gives_every_method_the_same_subset():
         transfer.label_sweep({"a": remember("a")}, y, y_test, labels_per_class=[21], n_repeats=1)
     with pytest.raises(TypeError, match="methods"):
         transfer.label_sweep({"a": 3}, y, y_test, labels_per_class=[1], n_repeats=1)
+    seen.clear()
     df = transfer.label_sweep({"a": remember("a")}, y, y_test, labels_per_class=[1, "all"],
                               n_repeats={1: 3, "all": 1}, random_state=0)
     assert df.groupby("labels_per_class").size().to_dict() == {1: 3, "all": 1}
+    ones = [v["a"] for v in seen.values() if len(v["a"]) == 3]
+    seen.clear()
+    transfer.label_sweep({"a": remember("a")}, y, y_test, labels_per_class=[1, "all"],
+                         n_repeats={1: 3, "all": 3}, random_state=0)
+    assert [v["a"] for v in seen.values() if len(v["a"]) == 3] == ones, "more repeats elsewhere, same subsets here"
     with pytest.raises(ValueError, match="n_repeats"):
         transfer.label_sweep({"a": remember("a")}, y, y_test, labels_per_class=[1, 5], n_repeats={1: 3})
     with pytest.raises(ValueError, match="predictions"):
