@@ -479,7 +479,7 @@ def test_imagenet_transfer_runs_end_to_end_without_weights(tmp_path):
     X = torch.randint(0, 256, (30, 3, 16, 16), dtype=torch.uint8, generator=g)
     y = torch.arange(3).repeat(10)
     result = transfer.imagenet_transfer(X[:24], y[:24], X[24:], y[24:], arch="resnet18", weights=None,
-                                        input_size=32, finetune_epochs=1, batch_size=8, device="cpu",
+                                        input_size=16, finetune_epochs=1, batch_size=8, device="cpu",
                                         document_subset=12, cache=tmp_path, progress=False)
     assert result["feature_dim"] == 512
     for key in ("probe_accuracy", "document_head_accuracy", "finetune_accuracy",
