@@ -186,21 +186,24 @@ def mean_pairwise_distance(X, *, max_samples: int | None = None, random_state: R
     subsample; it ignores the finite-population correction, so it errs on the large side. The exact mean
     has standard error 0.
     """
-    X = np.asarray(X) if not isinstance(X, np.ndarray) else X
-    arr = check_features(X)
-    n = len(arr)
-    if n < 2:
-        raise ValueError(f"X needs at least 2 rows to have a pair, got {n}")
+    X = np.asarray(X)
     block_size = check_positive_int(block_size, "block_size")
     if not isinstance(return_se, bool):
         raise TypeError(f"return_se must be a bool, got {return_se!r}")
-    m = n
     if max_samples is not None:
         max_samples = check_positive_int(max_samples, "max_samples", minimum=2)
-        m = min(max_samples, n)
     rng = as_generator(random_state)
-    if m < n:
-        arr = arr[np.sort(rng.choice(n, size=m, replace=False))]
+    if max_samples is not None and X.ndim == 2 and np.issubdtype(X.dtype, np.number) \
+            and max_samples < len(X):
+        if not np.isfinite(X).all():
+            check_features(X)  # raises, naming the first bad entry
+        # convert only the subsample (no float64 copy of all of X)
+        arr = check_features(X[np.sort(rng.choice(len(X), size=max_samples, replace=False))])
+    else:
+        arr = check_features(X)
+    n, m = len(X), len(arr)  # population and (sub)sample size
+    if m < 2:
+        raise ValueError(f"X needs at least 2 rows to have a pair, got {m}")
     mean = arr.mean(axis=0)
     if np.may_share_memory(arr, X):
         arr = arr - mean  # a centred copy; the caller's X is left alone

@@ -272,6 +272,13 @@ def test_bad_input_raises_value_error_naming_the_parameter(call, match):
         call()
 
 
+def test_subsampling_still_rejects_nan_anywhere_in_x(rng):
+    X = rng.normal(size=(1000, 3))
+    X[999, 2] = np.nan
+    with pytest.raises(ValueError, match=r"X contains NaN or infinity \(first at row 999, column 2\)"):
+        metrics.mean_pairwise_distance(X, max_samples=10, random_state=0)
+
+
 def test_bad_types_raise_type_error():
     with pytest.raises(TypeError, match="max_samples must be an int"):
         metrics.mean_pairwise_distance(np.ones((5, 2)), max_samples=2.5)
