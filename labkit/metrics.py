@@ -332,7 +332,7 @@ def category_histogram(labels, categories) -> np.ndarray:
     return counts / counts.sum()
 
 
-def kmeans_codes(X, reference, *, n_clusters: int = 10, random_state: RandomState = None):
+def kmeans_codes(X, reference, *, n_clusters: int = 10, n_init: int = 3, random_state: RandomState = None):
     """Cluster ``reference`` with k-means, then assign both sets: ``(codes_X, codes_reference, model)``.
 
     Cluster codes let :func:`representativeness` compare a subset with a reference set without labels and
@@ -347,7 +347,8 @@ def kmeans_codes(X, reference, *, n_clusters: int = 10, random_state: RandomStat
     n_clusters = check_positive_int(n_clusters, "n_clusters")
     if n_clusters > len(reference):
         raise ValueError(f"n_clusters={n_clusters} exceeds the {len(reference)} rows of reference")
-    model = KMeans(n_clusters=n_clusters, n_init=3, random_state=as_seed(random_state)).fit(reference)
+    n_init = check_positive_int(n_init, "n_init")
+    model = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=as_seed(random_state)).fit(reference)
     return model.predict(X), model.labels_.copy(), model
 
 
@@ -453,7 +454,14 @@ def vendi_score(X, *, gamma: float | None = None, kernel: str = "rbf") -> float:
         K = Xn @ Xn.T
     else:
         raise ValueError(f"kernel must be 'rbf' or 'cosine', got {kernel!r}")
-    lam = np.linalg.eigvalsh(K / n)
+    if n <= 2000:
+        # small eigenproblems run faster on one thread, and multi-threaded LAPACK on busy cores can be 10x slower
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            lam = np.linalg.eigvalsh(K / n)
+    else:
+        lam = np.linalg.eigvalsh(K / n)
     # K is positive semi-definite: eigenvalues below 0 are rounding noise of order 1e-15.
     if lam.min() < -1e-8:
         raise ValueError(f"the kernel matrix is not positive semi-definite (eigenvalue {lam.min():.3g})")

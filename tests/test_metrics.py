@@ -284,3 +284,60 @@ def test_bad_types_raise_type_error():
         metrics.mean_pairwise_distance(np.ones((5, 2)), max_samples=2.5)
     with pytest.raises(TypeError, match="X must be numeric"):
         metrics.mean_pairwise_distance(np.array([["a", "b"], ["c", "d"]]))
+
+
+# --- notebook 04's explorer widget and plots (they call labkit.metrics) --------------------------------
+
+
+def test_diversity_explorer_update_runs_the_callback_once_and_fills_the_output(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from labkit import widgets
+
+    Z = rng.normal(size=(300, 4))
+    y = np.repeat(np.arange(3), 100)
+    draws = []
+
+    def draw(size, skew, seed):
+        draws.append((size, skew, seed))
+        r = np.random.default_rng(seed)
+        n_target = int(round(skew * size))
+        return np.r_[r.choice(100, n_target, replace=False), r.choice(np.arange(100, 300), size - n_target,
+                                                                         replace=False)]
+
+    def score(idx):
+        return {"n": len(idx), "mean_distance": metrics.mean_pairwise_distance(Z[idx]),
+                "js_class": metrics.js_divergence(metrics.category_histogram(y[idx], [0, 1, 2]), np.full(3, 1 / 3))}
+
+    explorer = widgets.diversity_explorer(draw, score, Z[:, :2], Z[:, :2], y, sizes=(20, 100, 10), size=40, skew=0.5)
+    assert explorer.n_updates == 1 and draws == [(40, 0.5, 0), (40, 0.0, 0)]
+    assert {w.description for w in (explorer.size, explorer.skew, explorer.seed)} == {"subset size", "skew", "seed"}
+    table = explorer.update(size=60, skew=1.0, seed=3)
+    assert explorer.n_updates == 2  # three sliders moved, one recomputation
+    assert list(table.index) == ["skew 1.00", "skew 0 (baseline)"] and (table["n"] == 60).all()
+    assert table.loc["skew 1.00", "js_class"] > table.loc["skew 0 (baseline)", "js_class"]
+    explorer.skew.value = 0.25  # a slider moved by hand runs the same callback
+    assert explorer.n_updates == 3 and draws[-2] == (60, 0.25, 3)
+    with pytest.raises(ValueError, match="size must be in"):
+        explorer.update(size=1000)
+
+
+def test_notebook04_plots_validate_and_draw(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from labkit import plots
+
+    bg = rng.normal(size=(50, 2))
+    fig = plots.subset_maps(bg, {"a": (bg[:5], np.arange(5)), "b": (bg[5:9], np.zeros(4, int))}, class_names=list("abcde"))
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 2
+    plt.close(fig)
+    fig = plots.smoothing_curves([1e-3, 1e-2], {"kl": [2.0, 1.0]})
+    plt.close(fig)
+    with pytest.raises(ValueError, match="points must have shape"):
+        plots.subset_map(None, bg, bg[:, :1], np.zeros(50))
+    with pytest.raises(ValueError, match="eps must be"):
+        plots.smoothing_curves([0.0, 1.0], {"kl": [1.0, 2.0]})
