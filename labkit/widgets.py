@@ -72,9 +72,11 @@ class DiversityExplorer:
 
     def refresh(self):
         """Draw the subset for the current slider values, measure it, and redraw the output."""
-        import matplotlib.pyplot as plt
+        import base64
+        import io
+
         import pandas as pd
-        from IPython.display import display
+        from matplotlib.figure import Figure
 
         from labkit import plots
 
@@ -85,18 +87,26 @@ class DiversityExplorer:
         first = self.table.iloc[0]
         status = (f"subset size={size}, skew={skew:.2f}, seed={seed}: "
                   + ", ".join(f"{k}={v:.3g}" for k, v in first.items() if k != "n"))
-        with self.out:
-            self.out.clear_output(wait=True)
-            print(status)
-            display(self.table.round(3))
-            fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
-            for ax, (name, idx) in zip(axes, picks.items(), strict=True):
-                plots.subset_map(ax, self._background, self._coords[idx], self._labels[idx],
-                                 title=f"{name} (n={len(idx)})",
-                                 n_classes=len(self._class_names) if self._class_names is not None else 10)
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        fig = Figure(figsize=(8, 3.6))  # not pyplot: nothing is registered globally or shown twice
+        n_classes = len(self._class_names) if self._class_names is not None else 10
+        for ax, (name, idx) in zip(fig.subplots(1, 2), picks.items(), strict=True):
+            plots.subset_map(ax, self._background, self._coords[idx], self._labels[idx],
+                             title=f"{name} (n={len(idx)})", n_classes=n_classes)
+        fig.tight_layout()
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=80)
+        shown = self.table.round(3)
+        # Replace the Output's content in one assignment rather than capturing with `with self.out:`: the
+        # result is the same in JupyterLab, and headless runners (nbclient) do not have to echo captured
+        # output back to the kernel, which can stall them (jupyter/nbclient#312).
+        self.out.outputs = (
+            {"output_type": "stream", "name": "stdout", "text": status + "\n"},
+            {"output_type": "display_data", "metadata": {},
+             "data": {"text/html": shown.to_html(), "text/plain": shown.to_string()}},
+            {"output_type": "display_data", "metadata": {},
+             "data": {"image/png": base64.b64encode(png.getvalue()).decode("ascii"),
+                      "text/plain": f"<map of {len(picks)} subsets>"}},
+        )
         self.n_updates += 1
         return self.table
 

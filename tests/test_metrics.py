@@ -317,6 +317,9 @@ def test_diversity_explorer_update_runs_the_callback_once_and_fills_the_output(r
     assert explorer.n_updates == 2  # three sliders moved, one recomputation
     assert list(table.index) == ["skew 1.00", "skew 0 (baseline)"] and (table["n"] == 60).all()
     assert table.loc["skew 1.00", "js_class"] > table.loc["skew 0 (baseline)", "js_class"]
+    status, shown, image = explorer.out.outputs  # status line, table, map
+    assert status["text"].startswith("subset size=60, skew=1.00, seed=3: ")
+    assert "<table" in shown["data"]["text/html"] and "image/png" in image["data"]
     explorer.skew.value = 0.25  # a slider moved by hand runs the same callback
     assert explorer.n_updates == 3 and draws[-2] == (60, 0.25, 3)
     with pytest.raises(ValueError, match="size must be in"):
