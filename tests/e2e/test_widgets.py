@@ -74,6 +74,16 @@ WIDGET_CASES = [
     ),
 ]
 
+WIDGET_CASES.append(
+    WidgetCase(
+        "05_transfer_learning.ipynb",
+        anchor="labels/class",
+        # each setting fine-tunes once and adds a row to the results table (and a line of text)
+        steps=(Slide("labels/class", "ArrowRight", 1), Slide("unfreeze", "ArrowRight", 1)),
+        parts=("text", "tables"),
+    )
+)
+
 CASE_IDS = [case.notebook.split("_")[0] for case in WIDGET_CASES]
 
 
