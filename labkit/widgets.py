@@ -4,6 +4,43 @@ from __future__ import annotations
 
 import numpy as np
 
+# --- shared ---
+
+
+def _bundle(item) -> dict:
+    import base64
+    import io
+
+    import pandas as pd
+
+    if isinstance(item, str):
+        return {"output_type": "stream", "name": "stdout", "text": item if item.endswith("\n") else item + "\n"}
+    if isinstance(item, bytes):
+        return {"output_type": "display_data", "metadata": {},
+                "data": {"image/png": base64.b64encode(item).decode("ascii"), "text/plain": "<image>"}}
+    if isinstance(item, pd.DataFrame):
+        return {"output_type": "display_data", "metadata": {},
+                "data": {"text/html": item.to_html(), "text/plain": item.to_string()}}
+    if hasattr(item, "savefig"):  # a matplotlib Figure
+        import matplotlib.pyplot as plt
+
+        png = io.BytesIO()
+        item.savefig(png, format="png", dpi=80, bbox_inches="tight")
+        plt.close(item)  # a pyplot figure would otherwise be shown a second time below the cell
+        return _bundle(png.getvalue())
+    raise TypeError(f"show() takes str, bytes (PNG), DataFrame or matplotlib Figure items, got {type(item).__name__}")
+
+
+def show(output, *items) -> None:
+    """Replace what an ``ipywidgets.Output`` shows with ``items`` (text, PNG bytes, DataFrames, figures).
+
+    One assignment to ``output.outputs`` instead of capturing with ``with output:``: JupyterLab renders
+    the same, and headless runners (nbclient) cannot stall while echoing captured output back to the
+    kernel (jupyter/nbclient#312), which hung notebook runs at random.
+    """
+    output.outputs = tuple(_bundle(item) for item in items)
+
+
 # --- notebook 01: imbalanced SVM ---
 
 METHOD_CHOICES = ("none", "under", "over", "smote", "adasyn", "class_weight")
@@ -19,7 +56,6 @@ def imbalance_explorer(*, n_repeats: int = 5, random_state: int = 0, minority_sh
     """
     import ipywidgets as w
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     from labkit import balance, data, plots, stats
 
@@ -41,27 +77,23 @@ def imbalance_explorer(*, n_repeats: int = 5, random_state: int = 0, minority_sh
     def refresh(*_):
         share = float(controls["minority_share"].value)
         chosen = controls["method"].value
-        with output:
-            output.clear_output(wait=True)
-            try:
-                X, y = data.make_imbalanced(int(controls["n_samples"].value), (1 - share, share),
-                                            n_features=2, n_informative=2, n_redundant=0,
-                                            flip_y=float(controls["flip_y"].value), random_state=random_state)
-                df = balance.compare(X, y, ["none", chosen] if chosen != "none" else ["none"],
-                                     n_repeats=n_repeats, random_state=random_state)
-                model = balance.fit_balanced(X, y, chosen, random_state=random_state)
-            except ValueError as err:
-                box.last_error, box.last_table = str(err), None
-                print(f"Cannot run this setting: {err}")
-                return
-            box.last_error = None
-            fig, ax = plt.subplots(figsize=(5, 4.5))
-            plots.decision_boundary(model, X, y, ax=ax,
-                                    title=f"SVC after '{chosen}' — minority share {share:.3f}")
-            plt.show()
-            table = stats.format_ci(stats.summarize(df, "method", balance.METRICS), balance.METRICS)
-            box.last_table = table
-            display(table.set_index("method"))
+        try:
+            X, y = data.make_imbalanced(int(controls["n_samples"].value), (1 - share, share),
+                                        n_features=2, n_informative=2, n_redundant=0,
+                                        flip_y=float(controls["flip_y"].value), random_state=random_state)
+            df = balance.compare(X, y, ["none", chosen] if chosen != "none" else ["none"],
+                                 n_repeats=n_repeats, random_state=random_state)
+            model = balance.fit_balanced(X, y, chosen, random_state=random_state)
+        except ValueError as err:
+            box.last_error, box.last_table = str(err), None
+            show(output, f"Cannot run this setting: {err}")
+            return
+        box.last_error = None
+        fig, ax = plt.subplots(figsize=(5, 4.5))
+        plots.decision_boundary(model, X, y, ax=ax, title=f"SVC after '{chosen}' — minority share {share:.3f}")
+        table = stats.format_ci(stats.summarize(df, "method", balance.METRICS), balance.METRICS)
+        box.last_table = table
+        show(output, fig, table.set_index("method"))
 
     for c in controls.values():
         c.observe(refresh, names="value")
@@ -148,24 +180,21 @@ class SelectionExplorer:
     def _run_and_show(self) -> dict:
         import matplotlib.pyplot as plt
         import pandas as pd
-        from IPython.display import display
 
         from labkit.plots import plot_class_counts
 
         result = self.run(self.k.value, self.strategy.value, self.weighting.value)
         self.last_result = result
         counts = {key[len("count_"):]: v for key, v in result.items() if key.startswith("count_")}
-        with self.output:
-            self.output.clear_output(wait=True)
-            print(self.describe(result))
-            if counts:
-                fig, ax = plt.subplots(figsize=(7, 3))
-                plot_class_counts(pd.DataFrame([counts], index=[self.strategy.value]),
-                                  class_names=self.class_names, ax=ax,
-                                  title=f"classes of the {self.k.value} selected samples")
-                fig.tight_layout()
-                display(fig)
-                plt.close(fig)
+        items = [self.describe(result)]
+        if counts:
+            fig, ax = plt.subplots(figsize=(7, 3))
+            plot_class_counts(pd.DataFrame([counts], index=[self.strategy.value]),
+                              class_names=self.class_names, ax=ax,
+                              title=f"classes of the {self.k.value} selected samples")
+            fig.tight_layout()
+            items.append(fig)
+        show(self.output, *items)
         return result
 
     def _ipython_display_(self) -> None:
@@ -228,7 +257,6 @@ class ActiveExplorer:
                beta: float | None = None):
         """Set any control (validated, never clipped), run once, show and return the efficiency table."""
         import matplotlib.pyplot as plt
-        from IPython.display import display
 
         from labkit import active, plots
 
@@ -250,25 +278,21 @@ class ActiveExplorer:
         chosen = self.strategy.value
         label = f"boltzmann (β={self.beta.value:g})" if chosen == "boltzmann" else chosen
         strategies = {"random": "random"} | ({label: chosen} if chosen != "random" else {})
-        with self.output:
-            self.output.clear_output(wait=True)
-            print(f"running {label} and random, {self.n_repeats} repeats each: budget {self.budget.value}, "
-                  f"batch size {self.batch_size.value} ...")
-            results = active.compare(self.estimator, self.X_pool, self.y_pool, self.X_test, self.y_test,
-                                     strategies=strategies, n_repeats=self.n_repeats, n_initial=self.n_initial,
-                                     batch_size=self.batch_size.value, budget=self.budget.value,
-                                     beta=self.beta.value, random_state=self.random_state)
-            table = active.label_efficiency(results, self.target)
-            self.last_table = table
-            self.output.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(7, 3.5))
-            plots.active_learning_curves(results, target=self.target, ax=ax,
-                                         title=f"{label} vs random ({self.n_repeats} repeats, 95 % CI)")
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
-            print(f"labels needed to reach {self.target:.0%} test accuracy (median over repeats):")
-            display(table[["strategy", "reached", "repeats", "median_labels", "ratio"]])
+        show(self.output, f"running {label} and random, {self.n_repeats} repeats each: budget "
+                          f"{self.budget.value}, batch size {self.batch_size.value} ...")
+        results = active.compare(self.estimator, self.X_pool, self.y_pool, self.X_test, self.y_test,
+                                 strategies=strategies, n_repeats=self.n_repeats, n_initial=self.n_initial,
+                                 batch_size=self.batch_size.value, budget=self.budget.value,
+                                 beta=self.beta.value, random_state=self.random_state)
+        table = active.label_efficiency(results, self.target)
+        self.last_table = table
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        plots.active_learning_curves(results, target=self.target, ax=ax,
+                                     title=f"{label} vs random ({self.n_repeats} repeats, 95 % CI)")
+        fig.tight_layout()
+        show(self.output, fig,
+             f"labels needed to reach {self.target:.0%} test accuracy (median over repeats):",
+             table[["strategy", "reached", "repeats", "median_labels", "ratio"]])
         return table
 
     def _ipython_display_(self) -> None:
@@ -363,37 +387,32 @@ class OracleGame:
         import matplotlib.image
         import matplotlib.pyplot as plt
         import numpy as np
-        from IPython.display import Image, display
 
-        with self.output:
-            self.output.clear_output(wait=True)
-            n, acc = self.history[-1]
-            agree, given = self.agreement
-            print(f"{n} labels so far; test accuracy {acc:.3f}. Your labels agree with the data set's on "
-                  f"{agree} of {given}.")
-            if not self.queue:
-                print("The pool is fully labelled.")
-                return
-            i = self.current
-            img = self.images[i].reshape(self.images[i].shape[-2:])
-            buf = io.BytesIO()
-            matplotlib.image.imsave(buf, np.kron(img, np.ones((self.scale, self.scale))), cmap="gray_r",
-                                    format="png")
-            print(f"Which class is this? (image {len(self.pending) + 1} of {len(self.pending) + len(self.queue)} "
-                  "in this batch; the model retrains after the batch)")
-            display(Image(data=buf.getvalue(), format="png"))
-            probs = self.learner.model.predict_proba(self.learner.X_pool[[i]])[0]
-            top = np.argsort(-probs)[:3]
-            guesses = ", ".join(f"{self.class_names[int(self.learner.model.classes_[t])]}: {probs[t]:.2f}"
-                                for t in top)
-            print(f"the model's guesses: {guesses}")
-            if len(self.history) > 1:
-                fig, ax = plt.subplots(figsize=(4, 2.5))
-                ax.plot(*zip(*self.history, strict=True), marker="o")
-                ax.set(xlabel="labels", ylabel="test accuracy", title="accuracy as you label")
-                fig.tight_layout()
-                display(fig)
-                plt.close(fig)
+        n, acc = self.history[-1]
+        agree, given = self.agreement
+        items = [f"{n} labels so far; test accuracy {acc:.3f}. Your labels agree with the data set's on "
+                 f"{agree} of {given}."]
+        if not self.queue:
+            show(self.output, *items, "The pool is fully labelled.")
+            return
+        i = self.current
+        img = self.images[i].reshape(self.images[i].shape[-2:])
+        buf = io.BytesIO()
+        matplotlib.image.imsave(buf, np.kron(img, np.ones((self.scale, self.scale))), cmap="gray_r", format="png")
+        items += [f"Which class is this? (image {len(self.pending) + 1} of {len(self.pending) + len(self.queue)} "
+                  "in this batch; the model retrains after the batch)", buf.getvalue()]
+        probs = self.learner.model.predict_proba(self.learner.X_pool[[i]])[0]
+        top = np.argsort(-probs)[:3]
+        guesses = ", ".join(f"{self.class_names[int(self.learner.model.classes_[t])]}: {probs[t]:.2f}"
+                            for t in top)
+        items.append(f"the model's guesses: {guesses}")
+        if len(self.history) > 1:
+            fig, ax = plt.subplots(figsize=(4, 2.5))
+            ax.plot(*zip(*self.history, strict=True), marker="o")
+            ax.set(xlabel="labels", ylabel="test accuracy", title="accuracy as you label")
+            fig.tight_layout()
+            items.append(fig)
+        show(self.output, *items)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -483,16 +502,12 @@ class TransferExplorer:
         return text
 
     def _run_and_show(self) -> dict:
-        from IPython.display import display
 
         key = (self.labels.value, self.unfreeze.value)
         if key not in self.cache:
             self.cache[key] = dict(self.run(*key))
         result = self.cache[key]
-        with self.output:
-            self.output.clear_output(wait=True)
-            print(self.describe(result))
-            display(self.table().round(3))
+        show(self.output, self.describe(result), self.table().round(3))
         return result
 
     def _ipython_display_(self) -> None:
@@ -578,9 +593,6 @@ class DiversityExplorer:
 
     def refresh(self):
         """Draw the subset for the current slider values, measure it, and redraw the output."""
-        import base64
-        import io
-
         import pandas as pd
         from matplotlib.figure import Figure
 
@@ -599,20 +611,7 @@ class DiversityExplorer:
             plots.subset_map(ax, self._background, self._coords[idx], self._labels[idx],
                              title=f"{name} (n={len(idx)})", n_classes=n_classes)
         fig.tight_layout()
-        png = io.BytesIO()
-        fig.savefig(png, format="png", dpi=80)
-        shown = self.table.round(3)
-        # Replace the Output's content in one assignment rather than capturing with `with self.out:`: the
-        # result is the same in JupyterLab, and headless runners (nbclient) do not have to echo captured
-        # output back to the kernel, which can stall them (jupyter/nbclient#312).
-        self.out.outputs = (
-            {"output_type": "stream", "name": "stdout", "text": status + "\n"},
-            {"output_type": "display_data", "metadata": {},
-             "data": {"text/html": shown.to_html(), "text/plain": shown.to_string()}},
-            {"output_type": "display_data", "metadata": {},
-             "data": {"image/png": base64.b64encode(png.getvalue()).decode("ascii"),
-                      "text/plain": f"<map of {len(picks)} subsets>"}},
-        )
+        show(self.out, status, self.table.round(3), fig)
         self.n_updates += 1
         return self.table
 

@@ -209,8 +209,9 @@ def launch_chromium(playwright, executable: str):
 
 def open_notebook(page, server: LabServer, name: str) -> None:
     """Open ``name`` in JupyterLab and wait until its kernel has started and is idle."""
-    page.goto(server.url(f"lab/tree/{name}"))
-    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=SERVER_START_S * 1000)
+    # ?reset: start from an empty layout, so notebooks opened by earlier tests are not restored beside it.
+    page.goto(server.url(f"lab/tree/{name}") + "&reset")
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.wait_for(timeout=SERVER_START_S * 1000)
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
