@@ -11,8 +11,8 @@ Prints ``name: value`` lines, every figure measured in this run:
 
 Timings on a shared machine are inflated by the other processes: ``load_average_1min`` and the process
 CPU time are printed so a reader can tell. ``LABKIT_BENCH_THREADS`` sets torch's CPU threads (default:
-2, or fewer cores); on a busy machine use 1, where process CPU time approximates one idle core's wall time
-(two OpenMP threads on oversubscribed cores spin and stall, inflating both wall and CPU time).
+2, or fewer cores, on an idle machine; 1 on a busy one, where process CPU time then approximates one
+idle core's wall time: two OpenMP threads on oversubscribed cores stall each other, ~10× slower).
 """
 
 from __future__ import annotations
@@ -197,8 +197,23 @@ def gpu_seconds_to_93(X, y, Xt, yt, device: torch.device, epochs: int = 15) -> N
     print("# reference (published, not measured here): airbench, CIFAR-10 to 94 % in 3.83 s on an A100")
 
 
+def bench_threads() -> int:
+    """``$LABKIT_BENCH_THREADS``, else 2 (or fewer cores) on an idle machine and 1 on a busy one.
+
+    Measured on a 2-core machine at load ~5: the quick run took 56 s with one thread and 600 s with two
+    (OpenMP threads on oversubscribed cores wait for each other at every parallel region).
+    """
+    if os.environ.get("LABKIT_BENCH_THREADS", "").strip():
+        return int(os.environ["LABKIT_BENCH_THREADS"])
+    cores = os.cpu_count() or 1
+    busy = os.getloadavg()[0] > max(cores - 1, 0.5)
+    if busy:
+        print(f"# busy machine (load average {os.getloadavg()[0]:.1f} on {cores} cores): 1 torch thread")
+    return 1 if busy else min(2, cores)
+
+
 def main() -> int:
-    threads = int(os.environ.get("LABKIT_BENCH_THREADS", min(2, os.cpu_count() or 1)))
+    threads = bench_threads()
     torch.set_num_threads(threads)
     try:
         X, y = data.load_images("fashion_mnist", "train", download=False)
