@@ -10,12 +10,15 @@ Two data paths:
   tuples ``(X, y, *extras)`` of tensors.
 
 Models get float32 images in [0, 1] (``uint8 / 255``) and normalise them themselves (see
-``labkit.models.Normalize``). On CUDA, ``amp="auto"`` trains under bf16 autocast and
-``channels_last="auto"`` switches the memory format; ``compile=True`` uses ``torch.compile``.
+``labkit.models.Normalize``). ``amp="auto"`` runs under bf16 autocast on CUDA and on CPUs with native
+bf16 (AVX512-BF16/AMX); ``channels_last="auto"`` uses that memory format on CUDA and the CPU (oneDNN's
+fast convolution layout: measured 1.7× for the small CNN on a 2-core AVX-512 CPU); ``compile=True``
+uses ``torch.compile``. ``amp=False, channels_last=False`` gives the plain float32 loop.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import os
@@ -36,6 +39,7 @@ from labkit.core import get_device
 
 __all__ = [
     "HISTORY_COLUMNS",
+    "cpu_has_native_bf16",
     "OPTIMIZERS",
     "SCHEDULES",
     "evaluate",
@@ -86,10 +90,27 @@ def _resolve_device(device) -> torch.device:
     return get_device() if device is None else get_device(prefer=device)
 
 
+@functools.lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    """True where the CPU computes bf16 natively (AVX512-BF16 or AMX flags in /proc/cpuinfo).
+
+    Only there does bf16 autocast pay off on the CPU (measured 1.3-2× for the small CNN); elsewhere it is
+    emulated and slower, so ``amp="auto"`` stays in float32.
+    """
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = set(text.split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
 def _use_amp(amp, device: torch.device) -> bool:
     amp = _check_auto(amp, "amp")
     if amp == "auto":
-        return device.type == "cuda" and torch.cuda.is_bf16_supported()
+        if device.type == "cuda":
+            return torch.cuda.is_bf16_supported()
+        return device.type == "cpu" and cpu_has_native_bf16()
     if amp and device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise ValueError("amp=True asks for bf16 autocast, which this CUDA device does not support")
     return bool(amp)
@@ -97,7 +118,7 @@ def _use_amp(amp, device: torch.device) -> bool:
 
 def _use_channels_last(channels_last, device: torch.device) -> bool:
     value = _check_auto(channels_last, "channels_last")
-    return device.type == "cuda" if value == "auto" else bool(value)
+    return device.type in ("cuda", "cpu") if value == "auto" else bool(value)
 
 
 # ------------------------------------------------------------------------------------------------- data
