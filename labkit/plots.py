@@ -80,24 +80,38 @@ def kd_grid(ax, sweep, *, value: str = "accuracy", highlight=None, baseline: flo
     return ax
 
 
-def method_bars(ax, summary, *, by: str = "method", metric: str = "accuracy", title: str | None = None):
-    """Horizontal bars of a :func:`labkit.stats.summarize` table: mean ``metric`` with its 95 % CI."""
+def methods_with_ci(ax, summary, *, by: str = "method", metric: str = "accuracy", references=None,
+                    title: str | None = None):
+    """Mean ``metric`` per row of a :func:`labkit.stats.summarize` table as points with 95 % CI bars.
+
+    Points, not bars, because the axis does not start at zero. ``references`` (``{"teacher": 0.86}``)
+    are drawn as labelled vertical lines.
+    """
     import numpy as np
 
     for col in (by, metric, f"{metric}_ci"):
         if col not in summary.columns:
             raise ValueError(f"summary lacks column {col!r} (has {list(summary.columns)})")
+    references = dict(references or {})
     y = np.arange(len(summary))
+    means = summary[metric].to_numpy(dtype=float)
     ci = np.nan_to_num(summary[f"{metric}_ci"].to_numpy(dtype=float))
-    ax.barh(y, summary[metric], xerr=ci, capsize=3, color="tab:blue", alpha=0.8)
+    ax.errorbar(means, y, xerr=ci, fmt="o", capsize=4, color="tab:blue")
+    for i, m in enumerate(means):
+        ax.annotate(f"{m:.3f}", (m, i), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8)
+    for k, (name, value) in enumerate(references.items()):
+        ax.axvline(value, color=f"C{k + 1}", ls="--", lw=1, label=f"{name} {value:.3f}")
     ax.set_yticks(y)
     ax.set_yticklabels(summary[by])
-    ax.invert_yaxis()
-    lo = float(np.nanmin(summary[metric] - ci))
-    hi = float(np.nanmax(summary[metric] + ci))
-    pad = max(0.01, 0.1 * (hi - lo))
-    ax.set_xlim(max(0.0, lo - pad), min(1.0, hi + pad))
+    ax.set_ylim(len(summary) - 0.4, -0.6)
+    values = [*(means - ci), *(means + ci), *references.values()]
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    pad = max(0.01, 0.08 * (hi - lo))
+    ax.set_xlim(lo - pad, hi + pad)
     ax.set_xlabel(f"test {metric} (mean ± 95 % CI)")
+    ax.grid(axis="x", alpha=0.3)
+    if references:
+        ax.legend(fontsize=8, loc="lower right")
     if title:
         ax.set_title(title, fontsize=10)
     return ax

@@ -408,7 +408,8 @@ def test_plots_validate_and_draw():
     assert len(axes[0].patches) == 6
     plots.kd_grid(axes[1], _sweep(), highlight=(4, 0.9), baseline=0.5)
     summary = stats.summarize(_sweep().assign(method=lambda d: d["alpha"].astype(str)), "method", ["accuracy"])
-    plots.method_bars(axes[2], summary)
+    plots.methods_with_ci(axes[2], summary, references={"teacher": 0.9})
+    assert axes[2].get_xlim()[1] > 0.9
     with pytest.raises(ValueError, match="temperatures"):
         plots.soft_targets(axes[0], [2.0, 1.0], [0])
     with pytest.raises(ValueError, match="highlight"):
