@@ -278,10 +278,14 @@ def reconstruction_loss(output: torch.Tensor, target: torch.Tensor, *extras: tor
 
 
 # ----------------------------------------------------------------------------------------------- evaluate
+def _sum_dtype(device: torch.device) -> torch.dtype:
+    return torch.float32 if device.type == "mps" else torch.float64  # MPS has no float64
+
+
 @torch.no_grad()
 def _evaluate(net: nn.Module, src, *, batch_size: int, loss_fn: LossFn | None, loss_fields: int | None,
               amp: bool, channels_last: bool, device: torch.device) -> dict[str, float]:
-    loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+    loss_sum = torch.zeros((), device=device, dtype=_sum_dtype(device))
     correct = torch.zeros((), device=device, dtype=torch.int64)
     n_seen, n_class = 0, 0
     for batch in src.batches(batch_size, shuffle=False):
@@ -298,7 +302,7 @@ def _evaluate(net: nn.Module, src, *, batch_size: int, loss_fn: LossFn | None, l
         else:
             raise ValueError("the targets are not class labels and no loss_fn was given: pass loss_fn")
         bs = x.shape[0]
-        loss_sum += loss.detach().double() * bs
+        loss_sum += loss.detach().to(loss_sum.dtype) * bs
         n_seen += bs
         if classification:
             correct += (out.argmax(1) == y).sum()
@@ -433,9 +437,11 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, lr: float, batch_size
     Only parameters with ``requires_grad=True`` are optimised. SGD uses Nesterov momentum; the learning
     rate follows ``schedule`` per batch, peaking at ``lr`` (one-cycle) or starting there (cosine).
     ``random_state`` seeds shuffling and augmentation (not the model's initialisation: use
-    ``labkit.set_seed``). ``checkpoint`` saves the state dict after every epoch. Ctrl-C / interrupting the
-    kernel stops after the current batch and returns the history so far (``history.attrs["interrupted"]``);
-    the model is left in eval mode either way.
+    ``labkit.set_seed``). ``amp="auto"``: bf16 autocast on CUDA and on CPUs with native bf16;
+    ``channels_last="auto"``: on CUDA and CPU (both measured faster; ``False`` for the plain float32 loop).
+    ``checkpoint`` saves the state dict after every epoch. Ctrl-C / interrupting the kernel stops at once
+    and returns the history of the finished epochs (``history.attrs["interrupted"]``); the model keeps
+    its latest weights and is left in eval mode either way.
 
     Returns a DataFrame with columns epoch, train_loss, train_acc, val_loss, val_acc, lr (of the epoch's
     last batch), seconds (wall time of the epoch, validation included).
@@ -515,7 +521,7 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, lr: float, batch_size
             start = time.perf_counter()
             bar.set_description(f"epoch {epoch}/{epochs}")
             model.train()
-            loss_sum = torch.zeros((), device=dev, dtype=torch.float64)
+            loss_sum = torch.zeros((), device=dev, dtype=_sum_dtype(dev))
             correct = torch.zeros((), device=dev, dtype=torch.int64)
             n_seen, n_class, last_lr = 0, 0, opt.param_groups[0]["lr"]
             for batch in train_src.batches(batch_size, shuffle=True, generator=generator):
@@ -534,7 +540,7 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, lr: float, batch_size
                 if sched is not None:
                     sched.step()
                 bs = x.shape[0]
-                loss_sum += loss.detach().double() * bs
+                loss_sum += loss.detach().to(loss_sum.dtype) * bs
                 n_seen += bs
                 if _is_classification(out, y):
                     correct += (out.detach().argmax(1) == y).sum()

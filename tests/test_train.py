@@ -334,3 +334,25 @@ def test_cuda_and_cpu_training_agree_without_amp():
     train.fit(b, (X, y), device="cuda", **common)
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         torch.testing.assert_close(pa, pb.cpu(), rtol=1e-3, atol=1e-4)
+
+
+def test_auto_settings_on_cpu():
+    X, y = toy_images(16)
+    h = train.fit(tiny(), (X, y), epochs=1, lr=0.05, batch_size=8, **FAST)
+    assert h.attrs["channels_last"] is True  # oneDNN's fast layout on the CPU
+    assert h.attrs["amp"] is train.cpu_has_native_bf16()  # bf16 only where the CPU has it natively
+    h = train.fit(tiny(), (X, y), epochs=1, lr=0.05, batch_size=8, amp=False, channels_last=False, **FAST)
+    assert h.attrs["amp"] is False and h.attrs["channels_last"] is False
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_compile_trains_and_checkpoints_the_original_model(tmp_path):
+    X, y = toy_images(128)
+    model = tiny()
+    path = tmp_path / "m.pt"
+    h = train.fit(model, (X, y), (X, y), epochs=2, lr=0.05, batch_size=32, compile=True, device="cuda",
+                  progress=False, checkpoint=path, random_state=0)
+    assert h.attrs["compile"] is True and h["val_acc"].iloc[-1] >= 0.9
+    fresh = train.load_checkpoint(tiny(1).cuda(), path)
+    assert train.evaluate(fresh, (X, y), device="cuda")["accuracy"] == pytest.approx(h["val_acc"].iloc[-1])
