@@ -713,7 +713,6 @@ class KDExplorer:
         """Look up the current cell, print its status and redraw both panels."""
         import matplotlib.pyplot as plt
         import numpy as np
-        from IPython.display import display
 
         from labkit import metrics, plots
 
@@ -731,16 +730,12 @@ class KDExplorer:
         if self._teacher is not None:
             line += f"; teacher {self._teacher:.3f}"
         line += f"; entropy of the example's soft target {status['soft_target_entropy']:.2f} nats"
-        with self.out:
-            self.out.clear_output(wait=True)
-            print(line)
-            fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-            plots.soft_targets(axes[0], self._logits[0], [1.0, t] if t != 1.0 else [1.0],
-                               class_names=self._class_names, title="teacher's soft target, one image")
-            plots.kd_grid(axes[1], self.sweep, highlight=(t, a), baseline=self._baseline)
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+        plots.soft_targets(axes[0], self._logits[0], [1.0, t] if t != 1.0 else [1.0],
+                           class_names=self._class_names, title="teacher's soft target, one image")
+        plots.kd_grid(axes[1], self.sweep, highlight=(t, a), baseline=self._baseline)
+        fig.tight_layout()
+        show(self.out, line, fig)
         self.status = status
         self.n_updates += 1
         return status

@@ -95,6 +95,17 @@ WIDGET_CASES.append(
     )
 )
 
+WIDGET_CASES.append(
+    WidgetCase(
+        "06_distillation.ipynb",
+        anchor="temperature T",
+        # each move looks up the cached T × alpha sweep and redraws the status line and both panels; the smoke
+        # sweep has T in {1, 4} and one alpha, and the notebook leaves T at 1: move it to 4 and back
+        steps=(Slide("temperature T", "ArrowRight", 1, readout="4.0"), Slide("temperature T", "ArrowLeft", 1)),
+        parts=("images", "text"),
+    )
+)
+
 CASE_IDS = [case.notebook.split("_")[0] for case in WIDGET_CASES]
 
 
