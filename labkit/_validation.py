@@ -38,14 +38,14 @@ def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_features(X, name: str = "X") -> np.ndarray:
-    """A 2-D float array with no NaN or infinity."""
+def check_features(X, name: str = "X", dtype=np.float64) -> np.ndarray:
+    """A 2-D float array (``dtype``) with no NaN or infinity."""
     arr = np.asarray(X)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64, copy=False)
+    arr = arr.astype(dtype, copy=False)
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]})")

@@ -465,3 +465,53 @@ def compare_strategies(X, y, X_test, y_test, *, ks: Sequence[int], strategies: S
             progress(repeat)
     df = pd.DataFrame(rows).drop(columns=["model", "selected"], errors="ignore")
     return df
+
+
+def skewed_subset(y, k: int, skew: float, *, target=0, random_state: RandomState = None) -> np.ndarray:
+    """``k`` indices drawn with class shares ``(1 - skew)/C + skew·[class == target]``.
+
+    ``skew=0`` is balanced in expectation, ``skew=1`` takes only ``target``: a deliberately biased subset.
+    """
+    y = _check_y(y)
+    k = _check_k(k, len(y), "len(y)")
+    if not 0.0 <= skew <= 1.0:
+        raise ValueError(f"skew must be in [0, 1], got {skew!r}")
+    classes = np.unique(y)
+    if target not in classes:
+        raise ValueError(f"target must be one of the classes {classes.tolist()}, got {target!r}")
+    rng = as_generator(random_state)
+    share = (1 - skew) / len(classes) + skew * (classes == target)
+    counts = rng.multinomial(k, share / share.sum())
+    picks = []
+    for c, n_c in zip(classes, counts, strict=True):
+        members = np.flatnonzero(y == c)
+        if n_c > len(members):
+            raise ValueError(f"class {c} has {len(members)} samples but the skewed subset needs {n_c}; "
+                             "lower k or skew")
+        picks.append(rng.choice(members, size=n_c, replace=False))
+    return np.concatenate(picks)
+
+
+def redundant_subset(n: int, k: int, *, copies: int = 5, random_state: RandomState = None) -> np.ndarray:
+    """``k // copies`` distinct random indices, each repeated ``copies`` times: a subset full of duplicates."""
+    copies = check_positive_int(copies, "copies")
+    if k < copies:
+        raise ValueError(f"k must be at least copies={copies}, got k={k!r}")
+    return np.tile(random_subset(n, k // copies, random_state=random_state), copies)
+
+
+def kcenter_subset(X, k: int, *, random_state: RandomState = None) -> np.ndarray:
+    """``k`` indices by greedy k-center (farthest-first) from a random start point: the most spread-out subset.
+
+    Uses :func:`labkit.active.query_kcenter` (the one k-center of the kit) with the start point as the
+    already-chosen set; the start point is included.
+    """
+    from labkit.active import query_kcenter
+
+    X = np.asarray(X)
+    k = _check_k(k, len(X), "len(X)")
+    start = int(as_generator(random_state).integers(len(X)))
+    if k == 1:
+        return np.array([start])
+    rest = np.delete(np.arange(len(X)), start)
+    return np.concatenate([[start], rest[query_kcenter(X[rest], X[[start]], k - 1)]])

@@ -361,3 +361,32 @@ def test_selection_explorer_runs_programmatically_and_validates(toy):
         ex.update(k=500)
     with pytest.raises(ValueError, match="strategy must be one of"):
         ex.update(strategy="margin")
+
+
+def test_skewed_subset_shares_and_validation():
+    y = np.repeat(np.arange(4), 100)
+    idx = select.skewed_subset(y, 80, 1.0, target=2, random_state=0)
+    assert len(idx) == 80 and (y[idx] == 2).all() and len(np.unique(idx)) == 80
+    balanced = select.skewed_subset(y, 200, 0.0, random_state=0)
+    assert np.bincount(y[balanced], minlength=4).min() > 30
+    with pytest.raises(ValueError, match="skew"):
+        select.skewed_subset(y, 10, 1.5)
+    with pytest.raises(ValueError, match="target"):
+        select.skewed_subset(y, 10, 0.5, target=9)
+    with pytest.raises(ValueError, match="class 0 has 100"):
+        select.skewed_subset(y, 150, 1.0, target=0)
+
+
+def test_redundant_subset_repeats():
+    idx = select.redundant_subset(50, 20, copies=5, random_state=0)
+    assert len(idx) == 20 and len(np.unique(idx)) == 4
+    with pytest.raises(ValueError, match="copies"):
+        select.redundant_subset(50, 3, copies=5)
+
+
+def test_kcenter_subset_spreads_out():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 0.1, size=(200, 2)), [[10.0, 10.0]], [[-10.0, 10.0]]])
+    idx = select.kcenter_subset(X, 3, random_state=1)
+    assert len(set(idx.tolist())) == 3 and {200, 201} <= set(idx.tolist())
+    assert np.array_equal(idx, select.kcenter_subset(X, 3, random_state=1))
