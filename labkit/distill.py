@@ -330,8 +330,10 @@ def distill(teacher: nn.Module | None, student: nn.Module, data, *, mode: str = 
 # ------------------------------------------------------------------------------------ partial updates
 def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:
     """Number of parameters (only those with ``requires_grad=True`` when ``trainable_only``)."""
+    from labkit import transfer
+
     _check_module(model, "model")
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+    return transfer.count_trainable(model) if trainable_only else transfer.count_parameters(model)
 
 
 def _keep_in_eval(module, inputs):  # forward pre-hook: a frozen BatchNorm never uses batch statistics

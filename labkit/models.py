@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from labkit._validation import check_positive_int
+
 __all__ = [
     "CIFAR10_MEAN",
     "CIFAR10_STD",
@@ -35,13 +37,6 @@ FASHION_MNIST_MEAN, FASHION_MNIST_STD = (0.2860,), (0.3530,)
 CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
-
-def _check_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return value
 
 
 def _default_stats(in_channels: int, mean, std) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -91,9 +86,9 @@ class SmallCNN(nn.Module):
     def __init__(self, in_channels: int = 1, num_classes: int = 10, width: int = 32,
                  mean: Sequence[float] | None = None, std: Sequence[float] | None = None):
         super().__init__()
-        _check_int(in_channels, "in_channels")
-        _check_int(num_classes, "num_classes", 2)
-        _check_int(width, "width")
+        check_positive_int(in_channels, "in_channels")
+        check_positive_int(num_classes, "num_classes", minimum=2)
+        check_positive_int(width, "width")
         self.normalize = Normalize(*_default_stats(in_channels, mean, std))
         w = width
         self.features = nn.Sequential(
@@ -142,12 +137,12 @@ class CifarResNet(nn.Module):
     def __init__(self, depth: int = 20, width: int = 1, in_channels: int = 3, num_classes: int = 10,
                  mean: Sequence[float] | None = None, std: Sequence[float] | None = None):
         super().__init__()
-        _check_int(depth, "depth", 8)
+        check_positive_int(depth, "depth", minimum=8)
         if (depth - 2) % 6:
             raise ValueError(f"depth must be 6n+2 (8, 14, 20, 32, 44, 56, ...), got {depth!r}")
-        _check_int(width, "width")
-        _check_int(in_channels, "in_channels")
-        _check_int(num_classes, "num_classes", 2)
+        check_positive_int(width, "width")
+        check_positive_int(in_channels, "in_channels")
+        check_positive_int(num_classes, "num_classes", minimum=2)
         n = (depth - 2) // 6
         widths = (16 * width, 32 * width, 64 * width)
         self.normalize = Normalize(*_default_stats(in_channels, mean, std))
@@ -206,8 +201,8 @@ def torchvision_resnet(arch: str = "resnet18", num_classes: int = 10, in_channel
 
     if arch not in _TORCHVISION_ARCHS:
         raise ValueError(f"arch must be one of {_TORCHVISION_ARCHS}, got {arch!r}")
-    _check_int(num_classes, "num_classes", 2)
-    _check_int(in_channels, "in_channels")
+    check_positive_int(num_classes, "num_classes", minimum=2)
+    check_positive_int(in_channels, "in_channels")
     if not isinstance(small_input, bool):
         raise TypeError(f"small_input must be a bool, got {small_input!r}")
     model = getattr(torchvision.models, arch)(weights=weights)
@@ -255,10 +250,10 @@ class ConvAutoencoder(nn.Module):
     def __init__(self, in_channels: int = 1, latent_dim: int = 64, width: int = 32, image_size: int = 28,
                  mean: Sequence[float] | None = None, std: Sequence[float] | None = None):
         super().__init__()
-        _check_int(in_channels, "in_channels")
-        _check_int(latent_dim, "latent_dim")
-        _check_int(width, "width")
-        _check_int(image_size, "image_size", 4)
+        check_positive_int(in_channels, "in_channels")
+        check_positive_int(latent_dim, "latent_dim")
+        check_positive_int(width, "width")
+        check_positive_int(image_size, "image_size", minimum=4)
         if image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4 (28, 32, ...), got {image_size!r}")
         self.in_channels, self.latent_dim, self.image_size = in_channels, latent_dim, image_size

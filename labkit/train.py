@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from labkit._validation import RandomState, as_seed
+from labkit._validation import RandomState, as_seed, check_positive_int
 from labkit.core import get_device
 
 __all__ = [
@@ -59,13 +59,6 @@ LossFn = Callable[..., torch.Tensor]
 
 
 # ----------------------------------------------------------------------------------------------- checks
-def _check_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
-
 
 def _check_float(value, name: str, *, low: float, high: float = math.inf, low_open: bool = False,
                  high_open: bool = True) -> float:
@@ -245,7 +238,7 @@ def random_crop_flip(x: torch.Tensor, *, padding: int | None = None, flip: bool 
     if x.ndim != 4:
         raise ValueError(f"x must be a batch of images [N, C, H, W], got shape {tuple(x.shape)}")
     n, _, h, w = x.shape
-    pad = max(1, h // 8) if padding is None else _check_int(padding, "padding", 0)
+    pad = max(1, h // 8) if padding is None else check_positive_int(padding, "padding", minimum=0)
     if flip:
         flips = torch.rand(n, device=x.device, generator=generator) < 0.5
         x = torch.where(flips.view(-1, 1, 1, 1), x.flip(3), x)
@@ -338,7 +331,7 @@ def evaluate(model: nn.Module, data, *, batch_size: int = 1024, device=None,
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    batch_size = _check_int(batch_size, "batch_size")
+    batch_size = check_positive_int(batch_size, "batch_size")
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable or None, got {loss_fn!r}")
     dev = _resolve_device(device)
@@ -356,7 +349,7 @@ def predict_logits(model: nn.Module, X, *, batch_size: int = 1024, device=None,
     first field is X) as one float32 CPU tensor; eval mode (previous mode restored), no gradients."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    batch_size = _check_int(batch_size, "batch_size")
+    batch_size = check_positive_int(batch_size, "batch_size")
     dev = _resolve_device(device)
     if isinstance(X, (torch.Tensor, np.ndarray)):
         src = _TensorSource([X], "X", dev, min_fields=1)
@@ -448,9 +441,9 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, lr: float, batch_size
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    epochs = _check_int(epochs, "epochs")
+    epochs = check_positive_int(epochs, "epochs")
     lr = _check_float(lr, "lr", low=0.0, low_open=True)
-    batch_size = _check_int(batch_size, "batch_size")
+    batch_size = check_positive_int(batch_size, "batch_size")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     momentum = _check_float(momentum, "momentum", low=0.0, high=1.0)

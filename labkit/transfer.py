@@ -228,14 +228,12 @@ def replace_head(model: nn.Module, num_classes: int, *, head: str = "fc") -> nn.
 # --------------------------------------------------------------------------------------------------
 
 def _as_tensor(X, name: str = "X") -> torch.Tensor:
-    if isinstance(X, np.ndarray):
-        X = torch.from_numpy(X)
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array [N, C, H, W], got {type(X).__name__}")
-    if X.dim() < 2 or len(X) == 0:
+    """The engine's image check (tensor or array, uint8 or float, [N, ...]) plus N >= 1."""
+    from labkit import train as engine
+
+    X = engine._check_images(engine._as_tensor(X, name), name)
+    if len(X) == 0:
         raise ValueError(f"{name} must have shape [N, ...] with N >= 1, got {tuple(X.shape)}")
-    if X.dtype != torch.uint8 and not X.is_floating_point():
-        raise TypeError(f"{name} must be uint8 (0–255) or float (0–1), got {X.dtype}")
     return X
 
 
