@@ -48,3 +48,20 @@ def format_ci(summary: pd.DataFrame, metrics: Sequence[str], digits: int = 3) ->
     for m in metrics:
         out[m] = [f"{v:.{digits}f} ± {c:.{digits}f}" for v, c in zip(summary[m], summary[f"{m}_ci"], strict=True)]
     return out
+
+
+def paired_difference(df: pd.DataFrame, a, b, *, by: str, pair: str | Sequence[str], value: str,
+                      confidence: float = 0.95) -> tuple[float, float]:
+    """Mean and CI half-width of ``value(a) − value(b)`` over the runs both share (same ``pair``: a seed,
+    split or repeat). Pairing cancels the run-to-run noise both sides share, so the interval is tighter
+    than comparing two separate means. Rows repeated within a pair are averaged first.
+    """
+    pair_cols = [pair] if isinstance(pair, str) else list(pair)
+    missing = [c for c in [by, *pair_cols, value] if c not in df.columns]
+    if missing:
+        raise ValueError(f"columns not in df: {missing} (df has {list(df.columns)})")
+    wide = df.pivot_table(index=pair_cols, columns=by, values=value)
+    for name, side in ((a, "a"), (b, "b")):
+        if name not in wide.columns:
+            raise ValueError(f"{side}={name!r} is not a value of column {by!r} (values: {list(wide.columns)})")
+    return mean_ci((wide[a] - wide[b]).dropna(), confidence)

@@ -65,3 +65,17 @@ def test_report_writes_index_with_links(tmp_path):
     assert 'href="01_tiny.html"' in html and "Tiny" in html and "FAILED" in html
     assert "data:image/png;base64" in (tmp_path / "out" / "01_tiny.html").read_text()
     assert results[0].error is None and "boom" in results[1].error
+
+
+def test_paired_difference_pairs_by_run():
+    # b is a + 0.1 in every seed, but both swing a lot between seeds: the pairing removes the swing
+    df = pd.DataFrame({"seed": [0, 1, 2, 0, 1, 2], "method": ["a"] * 3 + ["b"] * 3,
+                       "acc": [0.2, 0.9, 0.5, 0.3, 1.0, 0.6]})
+    mean, ci = stats.paired_difference(df, "b", "a", by="method", pair="seed", value="acc")
+    assert mean == pytest.approx(0.1) and ci == pytest.approx(0.0, abs=1e-12)
+    unpaired = stats.mean_ci(df.acc[df.method == "b"])[1]
+    assert unpaired > 0.5
+    with pytest.raises(ValueError, match="a='c'"):
+        stats.paired_difference(df, "c", "a", by="method", pair="seed", value="acc")
+    with pytest.raises(ValueError, match="columns not in df"):
+        stats.paired_difference(df, "b", "a", by="method", pair="repeat", value="acc")
