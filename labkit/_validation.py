@@ -31,11 +31,8 @@ def as_seed(random_state: RandomState, name: str = "random_state") -> int | None
 
 
 def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
+    """An int >= ``minimum`` (kept for existing callers; new code uses ``check_int``)."""
+    return check_int(value, name, low=minimum)
 
 
 def check_features(X, name: str = "X", dtype=np.float64) -> np.ndarray:
@@ -53,6 +50,7 @@ def check_features(X, name: str = "X", dtype=np.float64) -> np.ndarray:
 
 
 def check_labels(y, n: int | None = None, name: str = "y") -> np.ndarray:
+    """A 1-D label array, with ``n`` entries when ``n`` is given."""
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
@@ -80,4 +78,86 @@ def check_probabilities(p, name: str = "probs", *, axis: int = -1, atol: float =
             f"{name} must sum to 1 along axis {axis}; entry {tuple(int(i) for i in worst)} sums to "
             f"{float(sums[worst])!r}"
         )
+    return arr
+
+
+# --- the shared vocabulary: numbers, flags, choices, arrays ------------------------------------------------
+# Every public function checks its arguments with these, so a learner's mistake names the parameter, the
+# value and what was expected, in one wording across the package.
+
+
+def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """An int (not a bool) in ``[low, high]``; either bound may be ``None``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value!r}")
+    return int(value)
+
+
+def check_number(value, name: str, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False, finite: bool = True) -> float:
+    """A real number (not a bool), finite unless ``finite=False``, within the given (open or closed) bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if np.isnan(value) or (finite and not np.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+    return value
+
+
+def check_bool(value, name: str) -> bool:
+    """A real ``bool`` (or numpy bool): ``'no'``, ``0`` or ``None`` are refused rather than read as truthy/falsy."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def check_choice(value, name: str, choices) -> object:
+    """One of ``choices`` (compared with ``==``; strings are not case-folded)."""
+    choices = tuple(choices)
+    try:
+        ok = value in choices
+    except (TypeError, ValueError):  # unhashable, incomparable or array values
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+def check_same_length(name_a: str, a, name_b: str, b) -> int:
+    """``len(a) == len(b)``; returns the length."""
+    if len(a) != len(b):
+        raise ValueError(f"{name_b} has {len(b)} entries but {name_a} has {len(a)}; they must match")
+    return len(a)
+
+
+def check_classes(y, name: str = "y", *, min_classes: int = 2, n_classes: int | None = None) -> np.ndarray:
+    """Integer-like class labels (1-D, finite) with at least ``min_classes`` distinct values and, when
+    ``n_classes`` is given, every label in ``[0, n_classes)``."""
+    arr = check_labels(y, name=name)
+    if arr.size and arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        if not np.array_equal(arr, np.round(arr)):
+            raise ValueError(f"{name} must hold class labels (integers), got non-integer values such as "
+                             f"{arr[arr != np.round(arr)][0]!r}")
+    if arr.dtype.kind not in "iufbUSO":
+        raise TypeError(f"{name} must hold class labels, got dtype {arr.dtype}")
+    if n_classes is not None:
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must be integers in [0, {n_classes}), got dtype {arr.dtype}")
+        if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
+            bad = arr[(arr < 0) | (arr >= n_classes)][0]
+            raise ValueError(f"{name} must be in [0, {n_classes}) (num_classes={n_classes}), got {bad!r}")
+    found = len(np.unique(arr)) if arr.size else 0
+    if found < min_classes:
+        raise ValueError(f"{name} must contain at least {min_classes} classes, got {found} "
+                         f"({np.unique(arr).tolist()[:5]})")
     return arr
