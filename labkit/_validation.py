@@ -161,3 +161,41 @@ def check_classes(y, name: str = "y", *, min_classes: int = 2, n_classes: int | 
         raise ValueError(f"{name} must contain at least {min_classes} classes, got {found} "
                          f"({np.unique(arr).tolist()[:5]})")
     return arr
+
+
+# --- files -----------------------------------------------------------------------------------------------
+# Paths a learner passes in (a data folder, a CSV, an archive): the parameter, the path and what was expected.
+
+
+class PathNotFoundError(FileNotFoundError, ValueError):
+    """A path that should exist does not; both a ``FileNotFoundError`` and a ``ValueError`` (bad input)."""
+
+
+def check_path(value, name: str, *, kind: str = "any", suffixes=None, must_exist: bool = True):
+    """A ``str`` or ``os.PathLike`` as an expanded :class:`pathlib.Path`.
+
+    ``kind``: ``"file"``, ``"dir"`` or ``"any"``; ``suffixes``: allowed endings (case-insensitive, e.g.
+    ``(".csv", ".parquet")``); ``must_exist=False`` only checks the type (and the suffix).
+    """
+    import os
+    from pathlib import Path
+
+    check_choice(kind, "kind", ("any", "file", "dir"))
+    if isinstance(value, bytes) or not isinstance(value, str | os.PathLike):
+        raise TypeError(f"{name} must be a path (str or os.PathLike), got {value!r} ({type(value).__name__})")
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(f"{name} must be a path, got an empty string")
+    path = Path(value).expanduser()
+    if suffixes is not None:
+        allowed = tuple(s.lower() for s in suffixes)
+        if not path.name.lower().endswith(allowed):
+            raise ValueError(f"{name} must be a file ending in {' or '.join(allowed)}, got {str(path)!r}")
+    if not must_exist:
+        return path
+    if not path.exists():
+        raise PathNotFoundError(f"{name}: no such {'folder' if kind == 'dir' else 'file'} {str(path)!r}")
+    if kind == "file" and not path.is_file():
+        raise ValueError(f"{name} must be a file, got the folder {str(path)!r}")
+    if kind == "dir" and not path.is_dir():
+        raise ValueError(f"{name} must be a folder, got the file {str(path)!r}")
+    return path
