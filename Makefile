@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PROFILE ?= quick
 
-.PHONY: run test lint bench e2e clean
+.PHONY: run test lint bench e2e gpu-check gpu-data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ e2e: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/labkit bench
+
+# One prepared GPU run (benchmarks/gpu_check.py); on a CPU machine a dry run of the same code.
+gpu-check: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/gpu_check.py
+
+# Copy the system's Fashion-MNIST files into data/ (git-ignored) so they travel with the checkout.
+gpu-data:
+	mkdir -p data/fashion_mnist
+	cp -n /usr/share/datasets/fashion-mnist/*-ubyte.gz data/fashion_mnist/
 
 clean:
 	rm -rf reports .pytest_cache .ruff_cache

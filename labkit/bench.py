@@ -24,6 +24,10 @@ def list_benchmarks() -> list[Path]:
     return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
 
 
+# Run only when named: a whole prepared session of its own (``make gpu-check``), not a ratio benchmark.
+ON_REQUEST = ("gpu_check",)
+
+
 def main(names: list[str] | None = None) -> int:
     scripts = list_benchmarks()
     if names:
@@ -31,6 +35,8 @@ def main(names: list[str] | None = None) -> int:
         if unknown:
             raise ValueError(f"unknown benchmark(s) {unknown}; choose from {[p.stem for p in scripts]}")
         scripts = [p for p in scripts if p.stem in names]
+    else:
+        scripts = [p for p in scripts if p.stem not in ON_REQUEST]
     failed = 0
     for script in scripts:
         print(f"# {script.stem}", flush=True)
