@@ -22,6 +22,7 @@ _SUBMODULES = (
     "data",
     "distill",
     "exercises",
+    "lesson",
     "metrics",
     "models",
     "notebook",
