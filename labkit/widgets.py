@@ -1,8 +1,19 @@
-"""ipywidgets front-ends: one function per notebook knob; each returns a widget to display."""
+"""ipywidgets front-ends: one explorer per notebook knob, all built on :class:`Explorer`.
+
+An explorer is a set of named controls, one ``Output`` and one callback (:meth:`Explorer.render`): moving a
+control, pressing its button or calling ``update(**values)`` from code runs the callback and redraws the
+output. Displaying an explorer shows its controls and output.
+"""
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
+
 import numpy as np
+
+from labkit._validation import check_choice
 
 # --- shared ---
 
@@ -41,79 +52,241 @@ def show(output, *items) -> None:
     output.outputs = tuple(_bundle(item) for item in items)
 
 
+def _error_text(err: Exception) -> str:
+    """A one-line reason: the message of a ValueError/TypeError, else the exception's kind and message."""
+    if isinstance(err, ValueError | TypeError) and str(err):
+        return str(err)
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+
+
+def _describe(setting: str, result: Mapping, extras: Mapping[str, Callable[[object], str]]) -> str:
+    """"<setting>: test accuracy 0.812", then ``extras[key](result[key])`` for each key the result holds."""
+    return (f"{setting}: test accuracy {result['accuracy']:.3f}"
+            + "".join(text(result[key]) for key, text in extras.items() if key in result))
+
+
+class Explorer:
+    """Named controls, one output, one callback: the base of every explorer in this module.
+
+    ``controls`` maps a name to an ipywidget with a ``value`` (slider, dropdown, ...); each is also an
+    attribute (``explorer.k``). ``rows`` lays them out, one ``HBox`` per row of names (or other widgets,
+    such as buttons); by default one row of all controls. ``widget`` is the ``VBox`` of the rows and
+    ``output`` (an ``ipywidgets.Output``, also called ``out``), what displaying the explorer shows.
+
+    A subclass implements :meth:`render`: compute from the control values (passed as keywords), put the
+    result on screen with :meth:`show`, return it. The base runs it
+
+    - when a control changes (``live=True``; otherwise only on :meth:`update`, :meth:`refresh` or a button);
+    - once for several changes: inside ``with explorer.hold():`` nothing runs, at the end it runs once;
+    - on ``update(**values)``: each value is checked against its control first (an unknown name, a value
+      outside a slider's range or not among a dropdown's options → ``ValueError`` naming the control, and
+      nothing changes), then the controls are set under a hold and the callback runs once.
+
+    The last return value is ``last_result``; a subclass with a table keeps it in ``last_table``. An
+    error inside the callback is shown in the output as "Cannot run this setting (...): reason" and kept
+    in ``last_error`` (``None`` after a run that worked); ``update`` raises it to its caller too, a moved
+    control or a pressed button does not (there is no caller to tell). ``n_updates`` counts the runs that
+    worked.
+    """
+
+    def __init__(self, controls: Mapping[str, object], *, rows: Sequence[Sequence] | None = None,
+                 live: bool = True):
+        import ipywidgets as widgets
+
+        self.controls = dict(controls)
+        for name, control in self.controls.items():
+            if not hasattr(control, "value"):
+                raise TypeError(f"control {name!r} must be a widget with a value, got {type(control).__name__}")
+        rows = [list(self.controls)] if rows is None else rows
+        self.output = widgets.Output()
+        self.widget = widgets.VBox([*(widgets.HBox([self.controls[c] if isinstance(c, str) else c for c in row])
+                                      for row in rows if row), self.output])
+        self.live = live
+        self.last_result = self.last_table = self.last_error = None
+        self.n_updates = 0
+        self._muted_depth = 0
+        self._n_changes = 0
+        if live:
+            for control in self.controls.values():
+                control.observe(self._on_change, names="value")
+
+    def __getattr__(self, name: str):
+        controls = self.__dict__.get("controls", {})
+        if name in controls:
+            return controls[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute or control {name!r}")
+
+    @property
+    def out(self):
+        """The same ``ipywidgets.Output`` as ``output``."""
+        return self.output
+
+    def values(self) -> dict:
+        """The controls' current values, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def render(self, **values):
+        """Compute from the control ``values``, :meth:`show` the result and return it (subclasses)."""
+        raise NotImplementedError
+
+    def show(self, *items) -> None:
+        """Replace what the output shows (see :func:`show`)."""
+        show(self.output, *items)
+
+    def check(self, values: Mapping) -> dict:
+        """``values`` checked against the controls (see the class docs), as the controls will hold them."""
+        unknown = sorted(set(values) - set(self.controls))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no control {', '.join(map(repr, unknown))}; "
+                             f"its controls are {list(self.controls)}")
+        return {name: self._check_value(name, value) for name, value in values.items()}
+
+    def _check_value(self, name: str, value):
+        control = self.controls[name]
+        options = getattr(control, "_options_values", None)
+        if options is not None:  # Dropdown, SelectionSlider, ...
+            options = list(options)
+            return options[options.index(check_choice(value, name, options))]  # the option itself (4 -> 4.0)
+        if not hasattr(control, "min") or not hasattr(control, "max"):
+            return value  # e.g. a Text or Checkbox: the widget validates its own value
+        lo, hi = control.min, control.max
+        if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
+            lo, hi = control.base ** lo, control.base ** hi
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
+        if not lo - 1e-9 * abs(lo) <= value <= hi + 1e-9 * abs(hi):
+            raise ValueError(f"{name}={value!r} is outside the slider's range: {name} must be in [{lo:g}, {hi:g}]")
+        if isinstance(control.value, numbers.Integral):
+            if value != int(value):
+                raise ValueError(f"{name} must be a whole number, got {value!r}")
+            return int(value)
+        return float(value)
+
+    @contextmanager
+    def _muted(self):
+        self._muted_depth += 1
+        try:
+            yield
+        finally:
+            self._muted_depth -= 1
+
+    @contextmanager
+    def hold(self):
+        """Change several controls inside ``with explorer.hold():``; the callback runs once at the end
+        (if any value changed and the explorer is live)."""
+        before = self._n_changes
+        with self._muted():
+            yield self
+        if not self._muted_depth and self._n_changes != before and self.live:
+            self.refresh()
+
+    def _on_change(self, _change=None) -> None:
+        self._n_changes += 1
+        if not self._muted_depth:
+            self.refresh()
+
+    def update(self, **values):
+        """Set any controls by name (checked first, never clipped), run the callback once, return its result."""
+        values = self.check(values)
+        with self._muted():
+            for name, value in values.items():
+                self.controls[name].value = value
+        return self._run(raise_errors=True)
+
+    def refresh(self):
+        """Run the callback for the current values and redraw; returns its result, or ``None`` after an error
+        (the reason is shown and kept in ``last_error``)."""
+        return self._run(raise_errors=False)
+
+    def _run(self, *, raise_errors: bool, action: Callable[[], object] | None = None):
+        """``action()`` (a state change, e.g. a click) then :meth:`render`; an error in either is shown."""
+        try:
+            if action is not None:
+                action()
+            result = self.render(**self.values())
+        except Exception as err:
+            self.last_error = _error_text(err)
+            self.last_result = self.last_table = None
+            setting = ", ".join(f"{name}={value!r}" for name, value in self.values().items())
+            self.show(f"Cannot run this setting{f' ({setting})' if setting else ''}: {self.last_error}")
+            if raise_errors:
+                raise
+            return None
+        self.last_error = None
+        self.last_result = result
+        self.n_updates += 1
+        return result
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
 # --- notebook 01: imbalanced SVM ---
 
 METHOD_CHOICES = ("none", "under", "over", "smote", "adasyn", "class_weight")
 
 
-def imbalance_explorer(*, n_repeats: int = 5, random_state: int = 0, minority_share: float = 0.05,
-                       method: str = "under", n_samples: int = 1000, flip_y: float = 0.01):
-    """Sliders for the minority share (0.5 → 0.001), method, n_samples and flip_y; redraws the SVC
-    decision boundary on a 2-D set and a metrics table (method vs no balancing, ``n_repeats`` splits).
-
-    Returns a ``VBox`` with ``.controls`` (dict of widgets), ``.output`` and ``.refresh()``; the last
-    table is kept in ``.last_table`` and any error message in ``.last_error``.
+class ImbalanceExplorer(Explorer):
+    """The minority share (0.5 → 0.001), balancing method, n_samples and flip_y of a 2-D imbalanced set;
+    every change redraws the SVC decision boundary and a metrics table (method vs no balancing, over
+    ``n_repeats`` splits), kept in ``last_table``. A setting that cannot run (e.g. too few minority
+    samples for SMOTE) says why in the output and in ``last_error``.
     """
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
 
-    from labkit import balance, data, plots, stats
+    def __init__(self, *, n_repeats: int = 5, random_state: int = 0, minority_share: float = 0.05,
+                 method: str = "under", n_samples: int = 1000, flip_y: float = 0.01):
+        import ipywidgets as w
 
-    controls = {
-        "minority_share": w.FloatLogSlider(value=minority_share, base=10, min=-3, max=np.log10(0.5),
-                                           step=0.1, description="minority share", readout_format=".3f",
-                                           continuous_update=False),
-        "method": w.Dropdown(options=METHOD_CHOICES, value=method, description="method"),
-        "n_samples": w.IntSlider(value=n_samples, min=200, max=5000, step=100, description="n_samples",
-                                 continuous_update=False),
-        "flip_y": w.FloatSlider(value=flip_y, min=0.0, max=0.1, step=0.005, description="flip_y",
-                                readout_format=".3f", continuous_update=False),
-    }
-    output = w.Output()
-    box = w.VBox([w.HBox([controls["minority_share"], controls["method"]]),
-                  w.HBox([controls["n_samples"], controls["flip_y"]]), output])
-    box.controls, box.output, box.last_table, box.last_error = controls, output, None, None
+        controls = {
+            "minority_share": w.FloatLogSlider(value=minority_share, base=10, min=-3, max=np.log10(0.5),
+                                               step=0.1, description="minority share", readout_format=".3f",
+                                               continuous_update=False),
+            "method": w.Dropdown(options=METHOD_CHOICES, value=method, description="method"),
+            "n_samples": w.IntSlider(value=n_samples, min=200, max=5000, step=100, description="n_samples",
+                                     continuous_update=False),
+            "flip_y": w.FloatSlider(value=flip_y, min=0.0, max=0.1, step=0.005, description="flip_y",
+                                    readout_format=".3f", continuous_update=False),
+        }
+        super().__init__(controls, rows=[["minority_share", "method"], ["n_samples", "flip_y"]])
+        self.n_repeats, self.random_state = n_repeats, random_state
+        self.refresh()
 
-    def refresh(*_):
-        share = float(controls["minority_share"].value)
-        chosen = controls["method"].value
-        try:
-            X, y = data.make_imbalanced(int(controls["n_samples"].value), (1 - share, share),
-                                        n_features=2, n_informative=2, n_redundant=0,
-                                        flip_y=float(controls["flip_y"].value), random_state=random_state)
-            df = balance.compare(X, y, ["none", chosen] if chosen != "none" else ["none"],
-                                 n_repeats=n_repeats, random_state=random_state)
-            model = balance.fit_balanced(X, y, chosen, random_state=random_state)
-        except ValueError as err:
-            box.last_error, box.last_table = str(err), None
-            show(output, f"Cannot run this setting: {err}")
-            return
-        box.last_error = None
+    def render(self, *, minority_share, method, n_samples, flip_y):
+        import matplotlib.pyplot as plt
+
+        from labkit import balance, data, plots, stats
+
+        share = float(minority_share)
+        X, y = data.make_imbalanced(int(n_samples), (1 - share, share), n_features=2, n_informative=2,
+                                    n_redundant=0, flip_y=float(flip_y), random_state=self.random_state)
+        df = balance.compare(X, y, ["none", method] if method != "none" else ["none"],
+                             n_repeats=self.n_repeats, random_state=self.random_state)
+        model = balance.fit_balanced(X, y, method, random_state=self.random_state)
         fig, ax = plt.subplots(figsize=(5, 4.5))
-        plots.decision_boundary(model, X, y, ax=ax, title=f"SVC after '{chosen}' — minority share {share:.3f}")
+        plots.decision_boundary(model, X, y, ax=ax, title=f"SVC after '{method}' — minority share {share:.3f}")
         table = stats.format_ci(stats.summarize(df, "method", balance.METRICS), balance.METRICS)
-        box.last_table = table
-        show(output, fig, table.set_index("method"))
+        self.last_table = table
+        self.show(fig, table.set_index("method"))
+        return table
 
-    for c in controls.values():
-        c.observe(refresh, names="value")
-    box.refresh = refresh
-    refresh()
-    return box
+
+def imbalance_explorer(**kwargs) -> ImbalanceExplorer:
+    """Build an :class:`ImbalanceExplorer` (notebook 01: minority share, method, n_samples, flip_y)."""
+    return ImbalanceExplorer(**kwargs)
 
 # --- notebook 03: selection and weighting ---
 
 
-class SelectionExplorer:
+class SelectionExplorer(Explorer):
     """Controls for k, selection strategy and weighting scheme; every change retrains and shows the result.
 
     ``run(k, strategy, weighting) -> dict`` does the work (in notebook 03, a partial of
     :func:`labkit.select.evaluate_selection`); the dict needs ``accuracy`` and may hold
     ``balanced_accuracy``, ``n_train``, ``fit_seconds`` and ``count_<label>`` entries (plotted as the
-    class histogram of the selection). :meth:`update` drives it from code, as a test or the notebook does.
+    class histogram of the selection). ``update(k=, strategy=, weighting=)`` drives it from code.
 
-    Widgets (each with a ``description``): ``k`` (IntSlider), ``strategy`` (Dropdown), ``weighting``
-    (Dropdown); results go to ``output`` (an ``ipywidgets.Output``). ``widget`` is the whole VBox.
+    Controls (each with a ``description``): ``k`` (IntSlider), ``strategy`` (Dropdown), ``weighting``
+    (Dropdown); results go to ``output``; the last result is ``last_result``.
     """
 
     def __init__(self, run, *, k_min: int, k_max: int, k_step: int = 1, k: int | None = None,
@@ -130,92 +303,56 @@ class SelectionExplorer:
             raise ValueError(f"k={k!r} is outside [k_min, k_max] = [{k_min}, {k_max}]")
         self.run = run
         self.class_names = class_names
-        self.last_result: dict | None = None
-        self.k = widgets.IntSlider(value=k, min=k_min, max=k_max, step=k_step, description="k",
-                                   continuous_update=False)
-        self.strategy = widgets.Dropdown(options=list(strategies), value=strategies[0], description="strategy")
-        self.weighting = widgets.Dropdown(options=list(weightings), value=weightings[0], description="weighting")
-        self.output = widgets.Output()
-        self.widget = widgets.VBox([widgets.HBox([self.k, self.strategy, self.weighting]), self.output])
-        self._updating = False
-        for control in (self.k, self.strategy, self.weighting):
-            control.observe(self._on_change, names="value")
-
-    def _on_change(self, _change=None) -> None:
-        if not self._updating:
-            self._run_and_show()
-
-    def update(self, k: int | None = None, strategy: str | None = None, weighting: str | None = None) -> dict:
-        """Set any of the controls (validated: nothing is clipped), retrain once, show and return the result."""
-        if k is not None and not self.k.min <= k <= self.k.max:
-            raise ValueError(f"k={k!r} is outside the slider's range [{self.k.min}, {self.k.max}]")
-        if strategy is not None and strategy not in self.strategy.options:
-            raise ValueError(f"strategy must be one of {tuple(self.strategy.options)}, got {strategy!r}")
-        if weighting is not None and weighting not in self.weighting.options:
-            raise ValueError(f"weighting must be one of {tuple(self.weighting.options)}, got {weighting!r}")
-        self._updating = True
-        try:
-            if k is not None:
-                self.k.value = int(k)
-            if strategy is not None:
-                self.strategy.value = strategy
-            if weighting is not None:
-                self.weighting.value = weighting
-        finally:
-            self._updating = False
-        return self._run_and_show()
+        super().__init__({
+            "k": widgets.IntSlider(value=k, min=k_min, max=k_max, step=k_step, description="k",
+                                   continuous_update=False),
+            "strategy": widgets.Dropdown(options=list(strategies), value=strategies[0], description="strategy"),
+            "weighting": widgets.Dropdown(options=list(weightings), value=weightings[0], description="weighting"),
+        })
 
     def describe(self, result: dict) -> str:
         """One line saying what was trained and how well it did."""
-        text = (f"k={self.k.value}, strategy={self.strategy.value}, weighting={self.weighting.value}: "
-                f"test accuracy {result['accuracy']:.3f}")
-        if "balanced_accuracy" in result:
-            text += f", balanced accuracy {result['balanced_accuracy']:.3f}"
-        if "n_train" in result:
-            text += f"; trained on {result['n_train']} samples"
-        if "fit_seconds" in result:
-            text += f" in {1000 * result['fit_seconds']:.0f} ms"
-        return text
+        return _describe(f"k={self.k.value}, strategy={self.strategy.value}, weighting={self.weighting.value}",
+                         result, {"balanced_accuracy": lambda v: f", balanced accuracy {v:.3f}",
+                                  "n_train": lambda v: f"; trained on {v} samples",
+                                  "fit_seconds": lambda v: f" in {1000 * v:.0f} ms"})
 
-    def _run_and_show(self) -> dict:
+    def render(self, *, k, strategy, weighting) -> dict:
         import matplotlib.pyplot as plt
         import pandas as pd
 
         from labkit.plots import plot_class_counts
 
-        result = self.run(self.k.value, self.strategy.value, self.weighting.value)
-        self.last_result = result
+        result = self.run(k, strategy, weighting)
         counts = {key[len("count_"):]: v for key, v in result.items() if key.startswith("count_")}
         items = [self.describe(result)]
         if counts:
             fig, ax = plt.subplots(figsize=(7, 3))
-            plot_class_counts(pd.DataFrame([counts], index=[self.strategy.value]),
-                              class_names=self.class_names, ax=ax,
-                              title=f"classes of the {self.k.value} selected samples")
+            plot_class_counts(pd.DataFrame([counts], index=[strategy]), class_names=self.class_names, ax=ax,
+                              title=f"classes of the {k} selected samples")
             fig.tight_layout()
             items.append(fig)
-        show(self.output, *items)
+        self.show(*items)
         return result
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
 
-        display(self.widget)
-
+def selection_explorer(run, **kwargs) -> SelectionExplorer:
+    """Build a :class:`SelectionExplorer` (notebook 03: k, strategy and weighting scheme)."""
+    return SelectionExplorer(run, **kwargs)
 
 
 # --- notebook 02: active learning ---
 
 
-class ActiveExplorer:
+class ActiveExplorer(Explorer):
     """Budget, batch size, strategy and β for pool-based active learning, compared with random sampling.
 
-    Widgets (each with a ``description``): ``budget`` (IntSlider), ``batch size`` (IntSlider),
-    ``strategy`` (Dropdown of :data:`labkit.active.STRATEGIES`), ``β`` (SelectionSlider; used by
-    "boltzmann") and a ``run`` Button. Pressing ``run`` (or calling :meth:`update`) runs the chosen strategy
-    and random sampling ``n_repeats`` times each with :func:`labkit.active.compare` and shows, in ``output``
-    (an ``ipywidgets.Output``), the learning curves and how many labels each needed to reach ``target``.
-    ``widget`` is the whole VBox; ``last_table`` holds the last label-efficiency table.
+    Controls (each with a ``description``): ``budget`` (IntSlider), ``batch_size`` ("batch size",
+    IntSlider), ``strategy`` (Dropdown of :data:`labkit.active.STRATEGIES`), ``beta`` ("β", SelectionSlider;
+    used by "boltzmann"), and a ``run`` Button. Each run costs seconds, so moving a control runs nothing:
+    pressing ``run`` (or calling ``update``) runs the chosen strategy and random sampling ``n_repeats``
+    times each with :func:`labkit.active.compare` and shows, in ``output``, the learning curves and how
+    many labels each needed to reach ``target``; ``last_table`` holds that label-efficiency table.
     """
 
     BETAS = (0.0, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, float("inf"))
@@ -234,76 +371,42 @@ class ActiveExplorer:
         if not n_initial < budget <= max_budget <= len(X_pool):
             raise ValueError(f"need n_initial < budget <= max_budget <= pool size, got n_initial={n_initial}, "
                              f"budget={budget}, max_budget={max_budget}, pool size={len(X_pool)}")
-        if strategy not in active.STRATEGIES:
-            raise ValueError(f"strategy must be one of {active.STRATEGIES}, got {strategy!r}")
-        if beta not in self.BETAS:
-            raise ValueError(f"beta must be one of {self.BETAS}, got {beta!r}")
-        self.budget = widgets.IntSlider(value=budget, min=n_initial + 1, max=max_budget, step=10,
-                                        description="budget", continuous_update=False)
-        self.batch_size = widgets.IntSlider(value=batch_size, min=1, max=100, description="batch size",
-                                            continuous_update=False)
-        self.strategy = widgets.Dropdown(options=list(active.STRATEGIES), value=strategy, description="strategy")
-        self.beta = widgets.SelectionSlider(options=[(f"{b:g}", b) for b in self.BETAS], value=beta,
-                                            description="β", continuous_update=False)
+        check_choice(strategy, "strategy", active.STRATEGIES)
+        check_choice(beta, "beta", self.BETAS)
         self.button = widgets.Button(description="run", button_style="primary",
                                      tooltip="run the strategy and random sampling, then plot both")
-        self.output = widgets.Output()
-        self.widget = widgets.VBox([widgets.HBox([self.budget, self.batch_size]),
-                                    widgets.HBox([self.strategy, self.beta, self.button]), self.output])
-        self.last_table = None
-        self.button.on_click(lambda _button: self.update())
+        super().__init__({
+            "budget": widgets.IntSlider(value=budget, min=n_initial + 1, max=max_budget, step=10,
+                                        description="budget", continuous_update=False),
+            "batch_size": widgets.IntSlider(value=batch_size, min=1, max=100, description="batch size",
+                                            continuous_update=False),
+            "strategy": widgets.Dropdown(options=list(active.STRATEGIES), value=strategy, description="strategy"),
+            "beta": widgets.SelectionSlider(options=[(f"{b:g}", b) for b in self.BETAS], value=beta,
+                                            description="β", continuous_update=False),
+        }, rows=[["budget", "batch_size"], ["strategy", "beta", self.button]], live=False)
+        self.button.on_click(lambda _button: self.refresh())
 
-    def update(self, *, budget: int | None = None, batch_size: int | None = None, strategy: str | None = None,
-               beta: float | None = None):
-        """Set any control (validated, never clipped), run once, show and return the efficiency table."""
+    def render(self, *, budget, batch_size, strategy, beta):
         import matplotlib.pyplot as plt
 
         from labkit import active, plots
 
-        for name, value, control in (("budget", budget, self.budget), ("batch_size", batch_size, self.batch_size)):
-            if value is not None and not control.min <= value <= control.max:
-                raise ValueError(f"{name}={value!r} is outside the slider's range [{control.min}, {control.max}]")
-        if strategy is not None and strategy not in self.strategy.options:
-            raise ValueError(f"strategy must be one of {tuple(self.strategy.options)}, got {strategy!r}")
-        if beta is not None and beta not in self.BETAS:
-            raise ValueError(f"beta must be one of {self.BETAS}, got {beta!r}")
-        if budget is not None:
-            self.budget.value = int(budget)
-        if batch_size is not None:
-            self.batch_size.value = int(batch_size)
-        if strategy is not None:
-            self.strategy.value = strategy
-        if beta is not None:
-            self.beta.value = beta
-        chosen = self.strategy.value
-        label = f"boltzmann (β={self.beta.value:g})" if chosen == "boltzmann" else chosen
-        strategies = {"random": "random"} | ({label: chosen} if chosen != "random" else {})
-        show(self.output, f"running {label} and random, {self.n_repeats} repeats each: budget "
-                          f"{self.budget.value}, batch size {self.batch_size.value} ...")
+        label = f"boltzmann (β={beta:g})" if strategy == "boltzmann" else strategy
+        strategies = {"random": "random"} | ({label: strategy} if strategy != "random" else {})
+        self.show(f"running {label} and random, {self.n_repeats} repeats each: budget {budget}, "
+                  f"batch size {batch_size} ...")
         results = active.compare(self.estimator, self.X_pool, self.y_pool, self.X_test, self.y_test,
                                  strategies=strategies, n_repeats=self.n_repeats, n_initial=self.n_initial,
-                                 batch_size=self.batch_size.value, budget=self.budget.value,
-                                 beta=self.beta.value, random_state=self.random_state)
+                                 batch_size=batch_size, budget=budget, beta=beta, random_state=self.random_state)
         table = active.label_efficiency(results, self.target)
         self.last_table = table
         fig, ax = plt.subplots(figsize=(7, 3.5))
         plots.active_learning_curves(results, target=self.target, ax=ax,
                                      title=f"{label} vs random ({self.n_repeats} repeats, 95 % CI)")
         fig.tight_layout()
-        show(self.output, fig,
-             f"labels needed to reach {self.target:.0%} test accuracy (median over repeats):",
-             table[["strategy", "reached", "repeats", "median_labels", "ratio"]])
+        self.show(fig, f"labels needed to reach {self.target:.0%} test accuracy (median over repeats):",
+                  table[["strategy", "reached", "repeats", "median_labels", "ratio"]])
         return table
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-
-def selection_explorer(run, **kwargs) -> SelectionExplorer:
-    """Build a :class:`SelectionExplorer` (notebook 03: k, strategy and weighting scheme)."""
-    return SelectionExplorer(run, **kwargs)
 
 
 def active_explorer(estimator, X_pool, y_pool, X_test, y_test, **kwargs) -> ActiveExplorer:
@@ -311,22 +414,21 @@ def active_explorer(estimator, X_pool, y_pool, X_test, y_test, **kwargs) -> Acti
     return ActiveExplorer(estimator, X_pool, y_pool, X_test, y_test, **kwargs)
 
 
-class OracleGame:
+class OracleGame(Explorer):
     """"Be the oracle": the model queries images, the learner labels them by clicking, the model retrains.
 
     Class labels are indices ``0..len(class_names)-1`` (as in ``labkit.data``'s image sets).
-    One class button per class (``description`` = the class name) labels the image on show; after
-    ``batch_size`` answers the model is refitted on every label so far (:class:`labkit.active.ActiveLearner`)
-    and the test accuracy is updated. The seed set of ``n_initial`` images is labelled with the data set's
-    labels. ``output`` (an ``ipywidgets.Output``) shows the image, the model's current top guesses, the
-    accuracy history and how many of your labels agree with the data set's. :meth:`answer` does what a
-    click does, so code (and tests) can play. ``widget`` is the whole VBox.
+    One class button per class (``buttons``; ``description`` = the class name) labels the image on show;
+    after ``batch_size`` answers the model is refitted on every label so far
+    (:class:`labkit.active.ActiveLearner`) and the test accuracy is updated. The seed set of ``n_initial``
+    images is labelled with the data set's labels. ``output`` shows the image, the model's current top
+    guesses, the accuracy history and how many of your labels agree with the data set's. :meth:`answer`
+    does what a click does, so code (and tests) can play. The game has buttons but no value controls.
     """
 
     def __init__(self, estimator, X_pool, y_pool, images, X_test, y_test, *, class_names, strategy: str = "entropy",
                  n_initial: int = 20, batch_size: int = 5, random_state: int = 0, scale: int = 16):
         import ipywidgets as widgets
-        import numpy as np
 
         from labkit import active
 
@@ -347,10 +449,10 @@ class OracleGame:
         self.buttons = [widgets.Button(description=str(name), layout=widgets.Layout(width="auto"))
                         for name in self.class_names]
         for label, button in enumerate(self.buttons):
-            button.on_click(lambda _button, label=label: self.answer(label))
-        self.output = widgets.Output()
-        self.widget = widgets.VBox([widgets.HBox(self.buttons), self.output])
-        self._show()
+            button.on_click(lambda _button, label=label: self._run(raise_errors=False,
+                                                                   action=lambda: self._record(label)))
+        super().__init__({}, rows=[self.buttons])
+        self.refresh()
 
     @property
     def current(self) -> int:
@@ -359,11 +461,13 @@ class OracleGame:
 
     def answer(self, label: int) -> None:
         """Label the image on show with class ``label`` (an index into ``class_names``), as a click does."""
-        import numpy as np
-
-        if not isinstance(label, (int, np.integer)) or not 0 <= label < len(self.class_names):
+        if not isinstance(label, numbers.Integral) or not 0 <= label < len(self.class_names):
             raise ValueError(f"label must be a class index in [0, {len(self.class_names)}), got {label!r}")
-        self.pending.append((self.queue.pop(0), int(label)))
+        self._run(raise_errors=True, action=lambda: self._record(int(label)))
+
+    def _record(self, label: int) -> None:
+        """Take the answer; after a full batch, retrain, score and query the next batch."""
+        self.pending.append((self.queue.pop(0), label))
         if not self.queue:
             idx = [i for i, _ in self.pending]
             self.learner.teach(idx, [lab for _, lab in self.pending])
@@ -373,7 +477,6 @@ class OracleGame:
             n_left = len(self.learner.unlabeled())
             if n_left:
                 self.queue = list(self.learner.query(min(self.batch_size, n_left)))
-        self._show()
 
     @property
     def agreement(self) -> tuple[int, int]:
@@ -381,19 +484,18 @@ class OracleGame:
         given = self.answers + self.pending
         return sum(int(self.y_pool[i] == lab) for i, lab in given), len(given)
 
-    def _show(self) -> None:
+    def render(self) -> None:
         import io
 
         import matplotlib.image
         import matplotlib.pyplot as plt
-        import numpy as np
 
         n, acc = self.history[-1]
         agree, given = self.agreement
         items = [f"{n} labels so far; test accuracy {acc:.3f}. Your labels agree with the data set's on "
                  f"{agree} of {given}."]
         if not self.queue:
-            show(self.output, *items, "The pool is fully labelled.")
+            self.show(*items, "The pool is fully labelled.")
             return
         i = self.current
         img = self.images[i].reshape(self.images[i].shape[-2:])
@@ -412,12 +514,7 @@ class OracleGame:
             ax.set(xlabel="labels", ylabel="test accuracy", title="accuracy as you label")
             fig.tight_layout()
             items.append(fig)
-        show(self.output, *items)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        self.show(*items)
 
 
 def oracle_game(estimator, X_pool, y_pool, images, X_test, y_test, **kwargs) -> OracleGame:
@@ -429,13 +526,14 @@ def oracle_game(estimator, X_pool, y_pool, images, X_test, y_test, **kwargs) -> 
 # --- notebook 05: transfer learning ---
 
 
-class TransferExplorer:
+class TransferExplorer(Explorer):
     """Controls for the labelled samples per class and how many blocks of the pretrained model to unfreeze.
 
     ``run(labels_per_class, unfreeze) -> dict`` fine-tunes and returns at least ``accuracy``, and may hold
     ``trainable_params``, ``seconds_per_epoch`` and ``scratch_accuracy`` (the same labels, no
     pretraining). Results are cached per setting, so moving back to a setting costs nothing; every
-    result so far is shown as a table. :meth:`update` drives it from code (the notebook runs it once).
+    result so far is shown as a table (``last_table``). Controls: ``labels`` ("labels/class") and
+    ``unfreeze``, both SelectionSliders; ``update(labels=, unfreeze=)`` drives it from code.
     """
 
     def __init__(self, run, *, labels_options, unfreeze_options, labels=None, unfreeze=None):
@@ -446,43 +544,16 @@ class TransferExplorer:
         labels_options, unfreeze_options = list(labels_options), list(unfreeze_options)
         if not labels_options or not unfreeze_options:
             raise ValueError("labels_options and unfreeze_options must not be empty")
-        labels = labels_options[0] if labels is None else labels
-        unfreeze = unfreeze_options[-1] if unfreeze is None else unfreeze
-        self._check(labels, unfreeze, labels_options, unfreeze_options)
+        labels = check_choice(labels_options[0] if labels is None else labels, "labels", labels_options)
+        unfreeze = check_choice(unfreeze_options[-1] if unfreeze is None else unfreeze, "unfreeze", unfreeze_options)
         self.run = run
         self.cache: dict = {}
-        self.labels = widgets.SelectionSlider(options=labels_options, value=labels,
-                                              description="labels/class", continuous_update=False)
-        self.unfreeze = widgets.SelectionSlider(options=unfreeze_options, value=unfreeze,
-                                                description="unfreeze", continuous_update=False)
-        self.output = widgets.Output()
-        self.widget = widgets.VBox([widgets.HBox([self.labels, self.unfreeze]), self.output])
-        self._updating = False
-        for control in (self.labels, self.unfreeze):
-            control.observe(self._on_change, names="value")
-
-    @staticmethod
-    def _check(labels, unfreeze, labels_options, unfreeze_options) -> None:
-        if labels not in labels_options:
-            raise ValueError(f"labels must be one of {labels_options}, got {labels!r}")
-        if unfreeze not in unfreeze_options:
-            raise ValueError(f"unfreeze must be one of {unfreeze_options}, got {unfreeze!r}")
-
-    def _on_change(self, _change=None) -> None:
-        if not self._updating:
-            self._run_and_show()
-
-    def update(self, labels=None, unfreeze=None) -> dict:
-        """Set the controls (validated, nothing clipped), fine-tune once (or reuse the cache), show, return."""
-        labels = self.labels.value if labels is None else labels
-        unfreeze = self.unfreeze.value if unfreeze is None else unfreeze
-        self._check(labels, unfreeze, list(self.labels.options), list(self.unfreeze.options))
-        self._updating = True
-        try:
-            self.labels.value, self.unfreeze.value = labels, unfreeze
-        finally:
-            self._updating = False
-        return self._run_and_show()
+        super().__init__({
+            "labels": widgets.SelectionSlider(options=labels_options, value=labels, description="labels/class",
+                                              continuous_update=False),
+            "unfreeze": widgets.SelectionSlider(options=unfreeze_options, value=unfreeze, description="unfreeze",
+                                                continuous_update=False),
+        })
 
     def table(self):
         """Every result computed so far, one row per (labels per class, unfreeze)."""
@@ -491,29 +562,20 @@ class TransferExplorer:
         return pd.DataFrame([{"labels_per_class": k[0], "unfreeze": k[1], **v} for k, v in self.cache.items()])
 
     def describe(self, result: dict) -> str:
-        text = (f"{self.labels.value} labels/class, unfreeze {self.unfreeze.value}: "
-                f"test accuracy {result['accuracy']:.3f}")
-        if "scratch_accuracy" in result:
-            text += f" (from scratch: {result['scratch_accuracy']:.3f})"
-        if "trainable_params" in result:
-            text += f"; {result['trainable_params']:,} trainable parameters"
-        if "seconds_per_epoch" in result:
-            text += f", {1000 * result['seconds_per_epoch']:.0f} ms per epoch"
-        return text
+        """One line saying what was fine-tuned and how well it did."""
+        return _describe(f"{self.labels.value} labels/class, unfreeze {self.unfreeze.value}",
+                         result, {"scratch_accuracy": lambda v: f" (from scratch: {v:.3f})",
+                                  "trainable_params": lambda v: f"; {v:,} trainable parameters",
+                                  "seconds_per_epoch": lambda v: f", {1000 * v:.0f} ms per epoch"})
 
-    def _run_and_show(self) -> dict:
-
-        key = (self.labels.value, self.unfreeze.value)
+    def render(self, *, labels, unfreeze) -> dict:
+        key = (labels, unfreeze)
         if key not in self.cache:
             self.cache[key] = dict(self.run(*key))
         result = self.cache[key]
-        show(self.output, self.describe(result), self.table().round(3))
+        self.last_table = self.table()
+        self.show(self.describe(result), self.last_table.round(3))
         return result
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
 
 
 def transfer_explorer(run, **kwargs) -> TransferExplorer:
@@ -525,24 +587,19 @@ def transfer_explorer(run, **kwargs) -> TransferExplorer:
 # --- notebook 04: diversity and KL ---
 
 
-class DiversityExplorer:
+class DiversityExplorer(Explorer):
     """Sliders for subset size and class skew; a metrics table and a 2-D map that update live.
 
-    Widgets, each with a ``description`` (for readers and for browser tests):
-    ``size`` (``IntSlider`` "subset size"), ``skew`` (``FloatSlider`` "skew", 0 = balanced, 1 = one class),
-    ``seed`` (``IntSlider`` "seed"); everything they produce goes to ``out`` (an ``ipywidgets.Output``):
-    a status line starting ``"subset size="``, the metrics table, and the map. ``widget`` is the ``VBox``
-    to display (displaying the explorer itself shows it too).
-
-    ``update(size=, skew=, seed=)`` runs the same callback as moving a slider (once, however many values
-    change) and returns the table, so a notebook or a test can drive it without a browser.
+    Controls, each with a ``description`` (for readers and for browser tests): ``size`` (``IntSlider``
+    "subset size"), ``skew`` (``FloatSlider`` "skew", 0 = balanced, 1 = one class), ``seed`` (``IntSlider``
+    "seed"); everything they produce goes to ``output`` (also ``out``): a status line starting
+    ``"subset size="``, the metrics table (``last_table``, also what ``update`` returns), and the map.
     ``draw(size, skew, seed) -> indices`` picks a subset; ``score(indices) -> dict`` measures it.
     """
 
     def __init__(self, draw, score, background, coords, labels, *, sizes: tuple[int, int, int] = (20, 1000, 10),
                  size: int = 200, skew: float = 0.5, seeds: int = 10, class_names=None):
         import ipywidgets as w
-        import numpy as np
 
         if not callable(draw) or not callable(score):
             raise TypeError(f"draw and score must be callables, got {draw!r} and {score!r}")
@@ -557,66 +614,38 @@ class DiversityExplorer:
             raise ValueError(f"coords has {len(self._coords)} rows but labels has {len(self._labels)}")
         self._class_names = class_names
         style = {"description_width": "initial"}
-        self.size = w.IntSlider(value=size, min=lo, max=hi, step=step, description="subset size",
-                                continuous_update=False, style=style)
-        self.skew = w.FloatSlider(value=skew, min=0.0, max=1.0, step=0.05, description="skew",
-                                  continuous_update=False, readout_format=".2f", style=style)
-        self.seed = w.IntSlider(value=0, min=0, max=max(seeds - 1, 0), description="seed",
-                                continuous_update=False, style=style)
-        self.out = w.Output()
-        self.widget = w.VBox([w.HBox([self.size, self.skew, self.seed]), self.out])
-        self.table = None
-        self.n_updates = 0
-        self._holding = False
-        for slider in (self.size, self.skew, self.seed):
-            slider.observe(self._on_change, names="value")
+        super().__init__({
+            "size": w.IntSlider(value=size, min=lo, max=hi, step=step, description="subset size",
+                                continuous_update=False, style=style),
+            "skew": w.FloatSlider(value=skew, min=0.0, max=1.0, step=0.05, description="skew",
+                                  continuous_update=False, readout_format=".2f", style=style),
+            "seed": w.IntSlider(value=0, min=0, max=max(seeds - 1, 0), description="seed",
+                                continuous_update=False, style=style),
+        })
         self.refresh()
 
-    def _on_change(self, change) -> None:
-        if not self._holding:
-            self.refresh()
-
-    def update(self, *, size: int | None = None, skew: float | None = None, seed: int | None = None):
-        """Set any of the sliders, recompute once, and return the metrics table."""
-        checks = ((size, self.size, "size"), (skew, self.skew, "skew"), (seed, self.seed, "seed"))
-        for value, slider, name in checks:
-            if value is not None and not slider.min <= value <= slider.max:
-                raise ValueError(f"{name} must be in [{slider.min}, {slider.max}], got {value!r}")
-        self._holding = True
-        try:
-            for value, slider, _ in checks:
-                if value is not None:
-                    slider.value = value
-        finally:
-            self._holding = False
-        return self.refresh()
-
-    def refresh(self):
-        """Draw the subset for the current slider values, measure it, and redraw the output."""
+    def render(self, *, size, skew, seed):
+        """Draw the subset for the slider values, measure it, and redraw the output."""
         import pandas as pd
         from matplotlib.figure import Figure
 
         from labkit import plots
 
-        size, skew, seed = int(self.size.value), float(self.skew.value), int(self.seed.value)
+        size, skew, seed = int(size), float(skew), int(seed)
         picks = {f"skew {skew:.2f}": self._draw(size, skew, seed), "skew 0 (baseline)": self._draw(size, 0.0, seed)}
-        table = pd.DataFrame([{"subset": name, **self._score(idx)} for name, idx in picks.items()])
-        self.table = table.set_index("subset")
-        first = self.table.iloc[0]
+        table = pd.DataFrame([{"subset": name, **self._score(idx)} for name, idx in picks.items()]).set_index("subset")
+        first = table.iloc[0]
         status = (f"subset size={size}, skew={skew:.2f}, seed={seed}: "
                   + ", ".join(f"{k}={v:.3g}" for k, v in first.items() if k != "n"))
         fig = Figure(figsize=(8, 3.6))  # not pyplot: nothing is registered globally or shown twice
         n_classes = len(self._class_names) if self._class_names is not None else 10
         for ax, (name, idx) in zip(fig.subplots(1, 2), picks.items(), strict=True):
-            plots.subset_map(ax, self._background, self._coords[idx], self._labels[idx],
+            plots.subset_map(self._background, self._coords[idx], self._labels[idx], ax=ax,
                              title=f"{name} (n={len(idx)})", n_classes=n_classes)
         fig.tight_layout()
-        show(self.out, status, self.table.round(3), fig)
-        self.n_updates += 1
-        return self.table
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        self.last_table = table
+        self.show(status, table.round(3), fig)
+        return table
 
 
 def diversity_explorer(draw, score, background, coords, labels, **kwargs) -> DiversityExplorer:
@@ -628,7 +657,7 @@ def diversity_explorer(draw, score, background, coords, labels, **kwargs) -> Div
 # --- notebook 06: distillation ---
 
 
-class KDExplorer:
+class KDExplorer(Explorer):
     """Sliders for the distillation temperature T and weight alpha over a precomputed (cached) sweep.
 
     ``sweep``: a DataFrame with columns ``temperature``, ``alpha`` and ``accuracy`` (one row per trained
@@ -637,17 +666,14 @@ class KDExplorer:
     ``softmax(logits / T)`` for the first one at the chosen T, the right panel the sweep with the chosen
     cell outlined. ``baseline`` (the student trained alone) and ``teacher`` accuracies go in the status.
 
-    Widgets: ``temperature`` (``SelectionSlider`` "temperature T"), ``alpha`` (``SelectionSlider``
-    "alpha"), ``out`` (an ``ipywidgets.Output``: a status line starting ``"T="``, then the figure);
-    ``widget`` is the ``VBox`` to display (displaying the explorer shows it too). ``update(temperature=,
-    alpha=)`` runs the same callback as the sliders and returns the status as a dict, so the notebook (and
-    a test) can drive it without a browser.
+    Controls: ``temperature`` (``SelectionSlider`` "temperature T"), ``alpha`` (``SelectionSlider``
+    "alpha"); ``output`` (also ``out``) shows a status line starting ``"T="``, then the figure.
+    ``update(temperature=, alpha=)`` returns the status as a dict (also kept as ``status``).
     """
 
     def __init__(self, sweep, example_logits, *, baseline: float | None = None, teacher: float | None = None,
                  class_names=None, temperature=None, alpha=None):
         import ipywidgets as w
-        import numpy as np
 
         missing = [c for c in ("temperature", "alpha", "accuracy") if c not in getattr(sweep, "columns", [])]
         if missing:
@@ -667,56 +693,30 @@ class KDExplorer:
         self._baseline, self._teacher, self._class_names = baseline, teacher, class_names
         temps = sorted(float(t) for t in sweep["temperature"].unique())
         alphas = sorted(float(a) for a in sweep["alpha"].unique())
-        temperature = temps[len(temps) // 2] if temperature is None else float(temperature)
-        alpha = alphas[-1] if alpha is None else float(alpha)
-        self._check(temperature, alpha, temps, alphas)
-        self.temperature = w.SelectionSlider(options=temps, value=temperature, description="temperature T",
-                                             continuous_update=True, style={"description_width": "initial"})
-        self.alpha = w.SelectionSlider(options=alphas, value=alpha, description="alpha",
-                                       continuous_update=True, style={"description_width": "initial"})
-        self.out = w.Output()
-        self.widget = w.VBox([w.HBox([self.temperature, self.alpha]), self.out])
-        self.status: dict | None = None
-        self.n_updates = 0
-        self._holding = False
-        for slider in (self.temperature, self.alpha):
-            slider.observe(self._on_change, names="value")
+        temperature = check_choice(temps[len(temps) // 2] if temperature is None else float(temperature),
+                                   "temperature", temps)
+        alpha = check_choice(alphas[-1] if alpha is None else float(alpha), "alpha", alphas)
+        style = {"description_width": "initial"}
+        super().__init__({
+            "temperature": w.SelectionSlider(options=temps, value=temperature, description="temperature T",
+                                             continuous_update=True, style=style),
+            "alpha": w.SelectionSlider(options=alphas, value=alpha, description="alpha",
+                                       continuous_update=True, style=style),
+        })
         self.refresh()
 
-    @staticmethod
-    def _check(temperature, alpha, temps, alphas) -> None:
-        if temperature not in temps:
-            raise ValueError(f"temperature must be one of the sweep's {temps}, got {temperature!r}")
-        if alpha not in alphas:
-            raise ValueError(f"alpha must be one of the sweep's {alphas}, got {alpha!r}")
+    @property
+    def status(self) -> dict | None:
+        """The last status dict (T, alpha, accuracy, gain over the student alone, soft-target entropy)."""
+        return self.last_result
 
-    def _on_change(self, change) -> None:
-        if not self._holding:
-            self.refresh()
-
-    def update(self, *, temperature: float | None = None, alpha: float | None = None) -> dict:
-        """Set either slider, redraw once, and return the status dict (T, alpha, accuracy, gain)."""
-        temps, alphas = list(self.temperature.options), list(self.alpha.options)
-        self._check(self.temperature.value if temperature is None else float(temperature),
-                    self.alpha.value if alpha is None else float(alpha), temps, alphas)
-        self._holding = True
-        try:
-            if temperature is not None:
-                self.temperature.value = float(temperature)
-            if alpha is not None:
-                self.alpha.value = float(alpha)
-        finally:
-            self._holding = False
-        return self.refresh()
-
-    def refresh(self) -> dict:
+    def render(self, *, temperature, alpha) -> dict:
         """Look up the current cell, print its status and redraw both panels."""
         import matplotlib.pyplot as plt
-        import numpy as np
 
         from labkit import metrics, plots
 
-        t, a = float(self.temperature.value), float(self.alpha.value)
+        t, a = float(temperature), float(alpha)
         acc = float(self._table.get((t, a), np.nan))
         z = self._logits[0] / t
         probs = np.exp(z - z.max())
@@ -731,17 +731,12 @@ class KDExplorer:
             line += f"; teacher {self._teacher:.3f}"
         line += f"; entropy of the example's soft target {status['soft_target_entropy']:.2f} nats"
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-        plots.soft_targets(axes[0], self._logits[0], [1.0, t] if t != 1.0 else [1.0],
+        plots.soft_targets(self._logits[0], [1.0, t] if t != 1.0 else [1.0], ax=axes[0],
                            class_names=self._class_names, title="teacher's soft target, one image")
-        plots.kd_grid(axes[1], self.sweep, highlight=(t, a), baseline=self._baseline)
+        plots.kd_grid(self.sweep, ax=axes[1], highlight=(t, a), baseline=self._baseline)
         fig.tight_layout()
-        show(self.out, line, fig)
-        self.status = status
-        self.n_updates += 1
+        self.show(line, fig)
         return status
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def kd_explorer(sweep, example_logits, **kwargs) -> KDExplorer:

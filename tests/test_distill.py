@@ -404,14 +404,14 @@ def test_plots_validate_and_draw():
     from labkit import plots, stats
 
     fig, axes = plt.subplots(1, 3)
-    plots.soft_targets(axes[0], [2.0, 1.0, 0.0], [1, 4])
+    plots.soft_targets([2.0, 1.0, 0.0], [1, 4], ax=axes[0])
     assert len(axes[0].patches) == 6
-    plots.kd_grid(axes[1], _sweep(), highlight=(4, 0.9), baseline=0.5)
+    plots.kd_grid(_sweep(), ax=axes[1], highlight=(4, 0.9), baseline=0.5)
     summary = stats.summarize(_sweep().assign(method=lambda d: d["alpha"].astype(str)), "method", ["accuracy"])
-    plots.methods_with_ci(axes[2], summary, references={"teacher": 0.9})
+    plots.ci_plot(summary, x="accuracy", y="method", references={"teacher": 0.9}, annotate=True, ax=axes[2])
     assert axes[2].get_xlim()[1] > 0.9
     with pytest.raises(ValueError, match="temperatures"):
-        plots.soft_targets(axes[0], [2.0, 1.0], [0])
+        plots.soft_targets([2.0, 1.0], [0], ax=axes[0])
     with pytest.raises(ValueError, match="highlight"):
-        plots.kd_grid(axes[1], _sweep(), highlight=(2, 0.9))
+        plots.kd_grid(_sweep(), ax=axes[1], highlight=(2, 0.9))
     plt.close(fig)

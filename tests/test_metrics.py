@@ -338,9 +338,9 @@ def test_notebook04_plots_validate_and_draw(rng):
     fig = plots.subset_maps(bg, {"a": (bg[:5], np.arange(5)), "b": (bg[5:9], np.zeros(4, int))}, class_names=list("abcde"))
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 2
     plt.close(fig)
-    fig = plots.smoothing_curves([1e-3, 1e-2], {"kl": [2.0, 1.0]})
-    plt.close(fig)
+    ax = plots.smoothing_curves([1e-3, 1e-2], {"kl": [2.0, 1.0]})
+    plt.close(ax.figure)
     with pytest.raises(ValueError, match="points must have shape"):
-        plots.subset_map(None, bg, bg[:, :1], np.zeros(50))
+        plots.subset_map(bg, bg[:, :1], np.zeros(50))
     with pytest.raises(ValueError, match="eps must be"):
         plots.smoothing_curves([0.0, 1.0], {"kl": [1.0, 2.0]})

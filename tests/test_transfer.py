@@ -529,11 +529,12 @@ def test_plots_for_notebook_05():
     summary = pd.DataFrame({"method": ["a", "a", "b", "b"], "labels_per_class": [1, "all", 1, "all"],
                             "per_class": [1, 600, 1, 600], "accuracy": [0.5, 0.9, 0.6, 0.9],
                             "accuracy_ci": [0.1, 0.01, 0.1, float("nan")]})
-    ax = plots.plot_accuracy_vs_labels(summary)
+    ax = plots.ci_plot(summary, x="per_class", y="accuracy", by="method", kind="errorbar", log_x=True,
+                       tick_labels="labels_per_class")
     assert len(ax.get_lines()) >= 2 and ax.get_xscale() == "log"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "all\n(600)"]
     with pytest.raises(ValueError, match="accuracy_ci"):
-        plots.plot_accuracy_vs_labels(summary.drop(columns="accuracy_ci"))
+        plots.ci_plot(summary.drop(columns="accuracy_ci"), x="per_class", y="accuracy", by="method")
     fig = plots.plot_reconstructions(np.zeros((3, 1, 4, 4)), np.ones((3, 1, 4, 4)), n=2)
     assert len(fig.axes) == 4
     with pytest.raises(ValueError, match="same shape"):
