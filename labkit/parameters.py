@@ -21,6 +21,7 @@ PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _NOT_PARAMETERS = {"PROFILE": "PROFILE is chosen with --profile (LABKIT_PROFILE), not with -p"}
+UNKNOWN = type("Unknown", (), {"__repr__": lambda self: "UNKNOWN"})()  # a value only running the cell gives
 
 
 @dataclass(frozen=True)
@@ -33,21 +34,21 @@ class Parameter:
 
     def value_in(self, profile: str) -> Any:
         """The default's value in ``profile`` when it can be read without running code — a literal, or a
-        literal table indexed by ``PROFILE`` such as ``{"smoke": 3, "quick": 20}[PROFILE]`` — else None."""
+        literal table indexed by ``PROFILE`` such as ``{"smoke": 3, "quick": 20}[PROFILE]`` — else ``UNKNOWN``."""
         try:
             tree = ast.parse(self.default, mode="eval").body
         except SyntaxError:
-            return None
+            return UNKNOWN
         if (isinstance(tree, ast.Subscript) and isinstance(tree.slice, ast.Name)
                 and tree.slice.id == "PROFILE" and isinstance(tree.value, ast.Dict)):
             try:
-                return ast.literal_eval(tree.value).get(profile)
+                return ast.literal_eval(tree.value).get(profile, UNKNOWN)
             except (ValueError, SyntaxError, TypeError):
-                return None
+                return UNKNOWN
         try:
             return ast.literal_eval(tree)
         except (ValueError, SyntaxError, TypeError):
-            return None
+            return UNKNOWN
 
 
 def _read(nb_or_path):
