@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -140,14 +141,22 @@ def serve(name: str | os.PathLike, *, profile: str = "quick", port: int | None =
     require_voila()
     if parameters:
         prepare(path, parameters)  # unknown names fail before the server starts
-    app = App(path, profile=profile, port=port, parameters=dict(parameters or {})).start()
-    print(f"labkit app: {path.stem} ({profile} profile) at {app.url}\n"
-          "code hidden, widgets live; Ctrl-C stops the server", flush=True)
-    if open_browser:
-        webbrowser.open(app.url)
+    app = App(path, profile=profile, port=port, parameters=dict(parameters or {}))
+    # SIGTERM (kill, timeout, a closing terminal) stops the server too, as Ctrl-C does
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        app.start()
+        print(f"labkit app: {path.stem} ({profile} profile) at {app.url}\n"
+              "code hidden, widgets live; Ctrl-C stops the server", flush=True)
+        if open_browser:
+            webbrowser.open(app.url)
         return app.proc.wait() if app.proc is not None else 0
     except KeyboardInterrupt:
         return 0
     finally:
         app.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -268,8 +268,9 @@ def main_figure(nb) -> bytes | None:
                 if data:
                     yield base64.b64decode(data if isinstance(data, str) else "".join(data))
 
-    tagged = [c for c in nb.cells if "main-figure" in c.get("metadata", {}).get("tags", [])]
-    for cells in (tagged, static_widgets(nb, note="").cells):
+    expanded = static_widgets(nb, note="").cells  # widget views replaced by what their Output held
+    tagged = [c for c in expanded if "main-figure" in c.get("metadata", {}).get("tags", [])]
+    for cells in (tagged, expanded):
         for png in pngs(cells):
             return png
     return None
@@ -367,25 +368,25 @@ body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1
 def _card(e: Entry) -> str:
     esc = html.escape
     if e.headlines:
-        heads = "<ul class='headlines'>" + "".join(
-            f"<li class='headline'>{_inline_markdown(h)}</li>" for h in e.headlines) + "</ul>"
+        heads = '<ul class="headlines">' + "".join(
+            f'<li class="headline">{_inline_markdown(h)}</li>' for h in e.headlines) + "</ul>"
     else:
-        heads = "<p class='no-headline'>no headline recorded</p>"
-    status = ("<span class='status status-ok'>ok</span>" if e.status == "ok" else
-              f"<span class='status status-failed'>{esc(e.status.upper())}"
-              f"{': ' + esc(str(e.error)) if e.error else ''}</span>")
+        heads = '<p class="no-headline">no headline recorded</p>'
+    status = ('<span class="status status-ok">ok</span>' if e.status == "ok" else
+              f'<span class="status status-failed">{esc(e.status.upper())}'
+              f'{": " + esc(str(e.error)) if e.error else ""}</span>')
     seconds = f"{e.seconds:.1f} s" if e.seconds is not None else "–"
-    tables = (" ".join(f"<a class='table-link' href='{esc(t)}'>{esc(Path(t).name)}</a>" for t in e.tables)
-              if e.tables else "<span class='no-tables'>none written</span>")
-    thumb = (f"<a class='thumb-link' href='{esc(e.page)}'><img class='thumbnail' src='{esc(e.thumbnail)}' "
-             f"alt='main figure of {esc(e.stem)}'></a>" if e.thumbnail else "<p class='no-figure'>no figure</p>")
+    tables = (" ".join(f'<a class="table-link" href="{esc(t)}">{esc(Path(t).name)}</a>' for t in e.tables)
+              if e.tables else '<span class="no-tables">none kept</span>')
+    thumb = (f'<a class="thumb-link" href="{esc(e.page)}"><img class="thumbnail" src="{esc(e.thumbnail)}" '
+             f'alt="main figure of {esc(e.stem)}"></a>' if e.thumbnail else '<p class="no-figure">no figure</p>')
+    question = (f'<p class="question"><b>Question.</b> {_inline_markdown(e.question)}</p>'
+                if e.question else "")
     return (
-        f"<section class='card' id='{esc(e.stem)}' data-notebook='{esc(e.stem)}'><div>"
-        f"<h2><a class='page-link' href='{esc(e.page)}'>{esc(e.title)}</a></h2>"
-        + (f"<p class='question'><b>Question.</b> {_inline_markdown(e.question)}</p>" if e.question else "")
-        + heads
-        + f"<p class='meta'>{status} · {seconds} · tables: <span class='tables'>{tables}</span></p>"
-        f"</div><div class='thumb'>{thumb}</div></section>"
+        f'<section class="card" id="{esc(e.stem)}" data-notebook="{esc(e.stem)}"><div>'
+        f'<h2><a class="page-link" href="{esc(e.page)}">{esc(e.title)}</a></h2>{question}{heads}'
+        f'<p class="meta">{status} · <span class="seconds">{seconds}</span> · tables: '
+        f'<span class="tables">{tables}</span></p></div><div class="thumb">{thumb}</div></section>'
     )
 
 
@@ -398,11 +399,11 @@ def write_index(out_dir: str | os.PathLike, entries: list[Entry], *, profile: st
     where = ", ".join(devices) if devices else "unknown device"
     n_ok = sum(e.status == "ok" for e in entries)
     body = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>labkit report</title>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{_DASHBOARD_CSS}</style>"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>labkit report</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_DASHBOARD_CSS}</style>'
         "</head><body><h1>labkit report</h1>"
-        f"<p class='provenance'>Produced in the <b class='profile'>{esc(profile)}</b> profile on "
-        f"<b class='device'>{esc(where)}</b>; {n_ok} of {len(entries)} notebooks ran without error. "
+        f'<p class="provenance">Produced in the <b class="profile">{esc(profile)}</b> profile on '
+        f'<b class="device">{esc(where)}</b>; {n_ok} of {len(entries)} notebooks ran without error. '
         "Each card links the notebook's executed page and the tables it kept (CSV).</p>"
         + "".join(_card(e) for e in entries)
         + "</body></html>"
