@@ -26,6 +26,19 @@ from typing import Any
 from labkit.core import PROFILES
 
 INSTALL_HINT = "pip install 'labkit[app]'"
+TEMPLATE = "labkit"
+# Voilà's lab template, with the stylesheets it links from a CDN (Font Awesome, for widget icons) disabled
+# (a link without rel and href is never fetched) and no mermaid loader: the page loads nothing from another
+# host. Widgets keep working; a Button's Font Awesome icon, if one were used, would not show.
+_TEMPLATE_FILES = {
+    "conf.json": '{"base_template": "lab"}\n',
+    "index.html.j2": """{%- extends 'voila/templates/lab/index.html.j2' -%}
+{%- block notebook_css -%}
+{{ super() | replace('rel="stylesheet" href="https://', 'data-offline-href="https://') }}
+{%- endblock notebook_css -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+""",
+}
 
 
 class AppUnavailable(RuntimeError):
@@ -52,6 +65,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def write_template(data_dir: Path) -> Path:
+    """Write the ``labkit`` Voilà template into the Jupyter data folder ``data_dir``; return ``data_dir``."""
+    folder = data_dir / "voila" / "templates" / TEMPLATE
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in _TEMPLATE_FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return data_dir
+
+
 @dataclass
 class App:
     """A Voilà server for one notebook (``start`` it, read ``url``, ``stop`` it)."""
@@ -74,11 +96,15 @@ class App:
         stripped (Voilà's default), tracebacks shown so a failing cell says why."""
         return [sys.executable, "-m", "voila", str(notebook), f"--port={self.port}", "--Voila.ip=127.0.0.1",
                 "--Voila.port_retries=0", f"--token={self.token}", "--no-browser", "--strip_sources=True",
-                "--show_tracebacks=True"]
+                "--show_tracebacks=True", f"--template={TEMPLATE}"]
 
-    def kernel_env(self, out_dir: Path) -> dict[str, str]:
+    def kernel_env(self, out_dir: Path, data_dir: Path | None = None) -> dict[str, str]:
+        """The environment of Voilà and its kernel: the profile, ``LABKIT_OUT`` and, with ``data_dir``,
+        that folder first on ``JUPYTER_PATH`` (where the offline template is)."""
         env = dict(os.environ)
         env.update(self.env)
+        if data_dir is not None:
+            env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(data_dir), env.get("JUPYTER_PATH", "")) if p)
         env["LABKIT_PROFILE"] = self.profile
         env["LABKIT_OUT"] = str(out_dir)
         env.pop("MPLBACKEND", None)  # the inline backend draws the figures
@@ -101,8 +127,9 @@ class App:
 
             notebook = tmp / self.notebook.name
             nbformat.write(prepare(self.notebook, self.parameters), notebook)
+        data_dir = write_template(tmp / "jupyter")
         self.proc = subprocess.Popen(self.command(notebook), cwd=notebook.parent,
-                                     env=self.kernel_env(tmp / "results"), stdout=log, stderr=log,
+                                     env=self.kernel_env(tmp / "results", data_dir), stdout=log, stderr=log,
                                      start_new_session=True)  # Ctrl-C reaches labkit, which stops it
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -185,8 +186,12 @@ def test_app_serves_on_localhost_with_a_token_in_the_profile(tmp_path):
     served = app.App(tmp_path / "01_x.ipynb", profile="smoke", port=8123, env={"LABKIT_CLUSTER": "local"})
     cmd = served.command(served.notebook)
     assert "--Voila.ip=127.0.0.1" in cmd and "--port=8123" in cmd and "--no-browser" in cmd
-    assert f"--token={served.token}" in cmd and len(served.token) >= 16
+    assert f"--token={served.token}" in cmd and len(served.token) >= 16 and "--template=labkit" in cmd
     assert served.url == f"http://127.0.0.1:8123/?token={served.token}"
     env = served.kernel_env(tmp_path / "results")
     assert env["LABKIT_PROFILE"] == "smoke" and env["LABKIT_OUT"] == str(tmp_path / "results")
     assert env["LABKIT_CLUSTER"] == "local" and "MPLBACKEND" not in env
+    data = app.write_template(tmp_path / "jupyter")
+    template = (data / "voila" / "templates" / "labkit" / "index.html.j2").read_text()
+    assert "extends 'voila/templates/lab/index.html.j2'" in template and 'data-offline-href="https://' in template
+    assert served.kernel_env(tmp_path, data)["JUPYTER_PATH"].split(os.pathsep)[0] == str(data)
