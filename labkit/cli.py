@@ -7,6 +7,13 @@ import sys
 
 from labkit.core import PROFILES
 
+PARAM_HELP = "set a parameter of the notebook's parameters cell (repeatable); VALUE is read as a Python " \
+             "literal, otherwise as a string (a path or a word); see `labkit params NOTEBOOK`"
+
+
+def _add_param_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help=PARAM_HELP)
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labkit", description=__doc__)
@@ -16,25 +23,92 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("notebook", help="path, name, stem or number (e.g. 01)")
     run.add_argument("--profile", choices=PROFILES, default="quick")
     run.add_argument("--out", default="reports", help="output folder (default: reports)")
+    _add_param_option(run)
     rep = sub.add_parser("report", help="execute every notebook; write OUT/index.html")
     rep.add_argument("--profile", choices=PROFILES, default="quick")
     rep.add_argument("--out", default="reports", help="output folder (default: reports)")
+    _add_param_option(rep)
     rep.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
     bench = sub.add_parser("bench", help="run the benchmarks; print 'name: value' lines")
     bench.add_argument("names", nargs="*", help="only these benchmarks (default: all)")
+    _add_params_parser(sub)
+    _add_app_parser(sub)
     return p
+
+
+# ------------------------------------------------------------------------------------ labkit params
+
+
+def _add_params_parser(sub) -> None:
+    params = sub.add_parser("params", help="list a notebook's parameters (set them with -p NAME=VALUE)")
+    params.add_argument("notebook", help="path, name, stem or number (e.g. 01)")
+    params.add_argument("--profile", choices=PROFILES, default="quick",
+                        help="show the values this profile gives (default: quick)")
+
+
+def _params(args) -> int:
+    from labkit import notebook, parameters
+
+    path = notebook.resolve_notebook(args.notebook)
+    found = parameters.notebook_parameters(path)
+    if not found:
+        print(f"{path.stem} has no parameters cell")
+        return 0
+    print(f"{path.stem}: {len(found)} parameters; set them with labkit run {path.stem[:2]} -p NAME=VALUE")
+    for p in found:
+        default = " ".join(p.default.split())
+        value = p.value_in(args.profile)
+        per_profile = value is not parameters.UNKNOWN and "PROFILE" in default
+        shown = f"   -> {value!r} in {args.profile}" if per_profile else ""
+        print(f"  {p.name} = {default}{shown}")
+        if p.comment:
+            print(f"      {p.comment}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------ labkit app
+
+
+def _add_app_parser(sub) -> None:
+    app = sub.add_parser("app", help="serve one notebook with Voilà on 127.0.0.1: code hidden, widgets live "
+                                     "(needs: pip install 'labkit[app]')")
+    app.add_argument("notebook", help="path, name, stem or number (e.g. 01)")
+    app.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    app.add_argument("--profile", choices=PROFILES, default="quick")
+    app.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    _add_param_option(app)
+
+
+def _app(args) -> int:
+    from labkit import app, parameters
+
+    try:
+        return app.serve(args.notebook, profile=args.profile, port=args.port, open_browser=not args.no_browser,
+                         parameters=parameters.parse_assignments(args.param))
+    except app.AppUnavailable as err:
+        print(f"labkit app: {err}", file=sys.stderr)
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from labkit import notebook
+    try:
+        return _dispatch(args)
+    except ValueError as err:  # bad input (unknown notebook or parameter, bad -p): one line, no traceback
+        print(f"labkit {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args) -> int:
+    from labkit import notebook, parameters
 
     if args.command == "list":
         for path in notebook.list_notebooks():
             print(f"{path.stem}\t{notebook._title(path)}")
         return 0
     if args.command == "run":
-        result = notebook.run(args.notebook, profile=args.profile, out_dir=args.out)
+        result = notebook.run(args.notebook, profile=args.profile, out_dir=args.out,
+                              parameters=parameters.parse_assignments(args.param))
         print(f"{result.notebook.name}: {result.seconds:.1f} s -> {result.html}")
         if result.error:
             print(f"FAILED: {result.error}", file=sys.stderr)
@@ -42,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "report":
         index, results = notebook.report(profile=args.profile, out_dir=args.out,
-                                         notebooks=args.notebooks or None)
+                                         notebooks=args.notebooks or None,
+                                         parameters=parameters.parse_assignments(args.param))
         for r in results:
             print(f"{r.notebook.name}: {r.seconds:.1f} s {'ok' if r.error is None else 'FAILED: ' + r.error}")
         print(f"report: {index}")
@@ -51,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         from labkit import bench
 
         return bench.main(args.names)
+    if args.command == "params":
+        return _params(args)
+    if args.command == "app":
+        return _app(args)
     return 2  # pragma: no cover
 
 

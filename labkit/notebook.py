@@ -1,14 +1,22 @@
-"""Run notebooks headless in a profile and turn them into an HTML report (``labkit run`` / ``labkit report``)."""
+"""Run notebooks headless in a profile and turn them into an HTML report (``labkit run`` / ``labkit report``).
+
+``run`` executes one notebook (with ``-p`` values injected after its ``parameters`` cell), writes it
+executed and as an offline page, and keeps what it measured in ``OUT/<stem>/``: the tables the notebook kept
+(``$LABKIT_OUT``, see ``labkit.lesson``), ``run.json`` (completed here with the runner's facts) and a
+thumbnail of its main figure. ``report`` runs several and writes the dashboard ``OUT/index.html``.
+"""
 
 from __future__ import annotations
 
-import html
+import json
 import os
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from labkit.core import PROFILES
 
@@ -43,13 +51,15 @@ def resolve_notebook(name: str | os.PathLike, directory: str | os.PathLike | Non
 
 
 @contextmanager
-def _profile_env(profile: str):
+def _profile_env(profile: str, extra: dict[str, str] | None = None):
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
-    # The kernel inherits this environment: set the profile, and drop MPLBACKEND so a caller's
-    # MPLBACKEND=Agg cannot stop the kernel's inline backend from putting figures in the notebook.
-    saved = {key: os.environ.get(key) for key in ("LABKIT_PROFILE", "MPLBACKEND")}
-    os.environ["LABKIT_PROFILE"] = profile
+    # The kernel inherits this environment: set the profile (and ``extra``, e.g. LABKIT_OUT), and drop
+    # MPLBACKEND so a caller's MPLBACKEND=Agg cannot stop the kernel's inline backend from putting figures
+    # in the notebook.
+    updates = {"LABKIT_PROFILE": profile, **{k: str(v) for k, v in (extra or {}).items()}}
+    saved = {key: os.environ.get(key) for key in {*updates, "MPLBACKEND"}}
+    os.environ.update(updates)
     os.environ.pop("MPLBACKEND", None)
     try:
         yield
@@ -61,37 +71,62 @@ def _profile_env(profile: str):
                 os.environ[key] = value
 
 
-def execute(path: str | os.PathLike, *, profile: str = "smoke", timeout: int = 900):
-    """Execute a notebook in ``profile`` (the kernel sees ``LABKIT_PROFILE``) and return it executed.
-
-    The kernel runs in the notebook's own folder. Errors propagate as ``nbclient`` ``CellExecutionError``.
-    """
+def prepare(path: str | os.PathLike, parameters: dict[str, Any] | None = None):
+    """The notebook at ``path``, read, with ``parameters`` injected after its ``parameters`` cell
+    (``ValueError`` listing the notebook's parameters for a name it does not have)."""
     import nbformat
-    from jupyter_client.manager import KernelManager
-    from nbclient import NotebookClient
+
+    from labkit import parameters as params
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    with _profile_env(profile), tempfile.TemporaryDirectory(prefix="labkit-kernel-") as sockets:
+    return params.inject(nb, parameters or {}, notebook=path.stem) if parameters else nb
+
+
+def _execute_in_place(nb, folder: Path, *, profile: str, timeout: int, env: dict[str, str]) -> None:
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    with _profile_env(profile, env), tempfile.TemporaryDirectory(prefix="labkit-kernel-") as sockets:
         # IPC sockets (absolute paths) instead of TCP ports: no race for free ports when several
         # kernels start at once.
         km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
-        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent.resolve())}})
+        # store_widget_state: the widgets' last state goes into the notebook's metadata, from which the
+        # static page draws them (labkit.pages.static_widgets)
+        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", store_widget_state=True,
+                                resources={"metadata": {"path": str(folder.resolve())}})
         try:
             client.execute()
         finally:
             if km.has_kernel:  # nbclient leaves a kernel it did not create running
                 km.shutdown_kernel(now=True)
+
+
+def execute(path: str | os.PathLike, *, profile: str = "smoke", timeout: int = 900,
+            parameters: dict[str, Any] | None = None, out_dir: str | os.PathLike | None = None,
+            env: dict[str, str] | None = None):
+    """Execute a notebook in ``profile`` (the kernel sees ``LABKIT_PROFILE``) and return it executed.
+
+    ``parameters`` are injected after the ``parameters`` cell; ``out_dir`` becomes the kernel's
+    ``LABKIT_OUT`` (absolute); ``env`` adds variables to the kernel's environment. The kernel runs in the
+    notebook's own folder. Errors propagate as ``nbclient`` ``CellExecutionError``.
+    """
+    path = Path(path)
+    nb = prepare(path, parameters)
+    extra = dict(env or {})
+    if out_dir is not None:
+        extra["LABKIT_OUT"] = str(Path(out_dir).resolve())
+    _execute_in_place(nb, path.parent, profile=profile, timeout=timeout, env=extra)
     return nb
 
 
-def to_html(nb) -> str:
-    """Static HTML of an executed notebook; figures are embedded as data URIs."""
-    from nbconvert import HTMLExporter
+def to_html(nb, *, stem: str = "notebook") -> str:
+    """Static HTML of an executed notebook that loads nothing from another host (``labkit.pages``):
+    figures embedded as data URIs, MathJax from ``_static/mathjax`` beside the page, widgets in their last
+    state."""
+    from labkit import pages
 
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    return body
+    return pages.to_html(nb, stem=stem)
 
 
 @dataclass
@@ -101,73 +136,156 @@ class RunResult:
     html: Path | None
     seconds: float
     error: str | None = None
+    results: Path | None = None  # OUT/<stem>: the notebook's tables, run.json, thumb.png
+    record: dict = field(default_factory=dict)  # run.json as written
+
+
+def _json_safe(values: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(values, default=repr))
+
+
+def _clear_results(folder: Path) -> None:
+    """Remove what an earlier run left in ``folder`` (its run.json, thumbnail and tables)."""
+    if folder.is_dir():
+        for stale in [folder / "run.json", folder / "thumb.png", *folder.glob("*.csv")]:
+            stale.unlink(missing_ok=True)
+
+
+def merge_run_json(folder: str | os.PathLike, facts: dict[str, Any]) -> dict:
+    """Merge the runner's ``facts`` into ``folder/run.json`` (created when the notebook wrote none).
+
+    The runner's keys (status, error, runner_seconds, profile, injected_parameters, …) replace the file's;
+    ``parameters``, ``headlines`` and ``tables`` written by the notebook are kept (defaults: the injected
+    values, no headlines, the CSV files found in ``folder``).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "run.json"
+    record: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            record = loaded if isinstance(loaded, dict) else {}
+        except (OSError, json.JSONDecodeError):
+            record = {}
+    record.update(_json_safe(facts))
+    record.setdefault("parameters", record.get("injected_parameters", {}))
+    record.setdefault("headlines", [])
+    record.setdefault("tables", [p.stem for p in sorted(folder.glob("*.csv"))])
+    path.write_text(json.dumps(record, indent=2, default=repr) + "\n", encoding="utf-8")
+    return record
+
+
+def _error_text(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[-1] if text else repr(err)
 
 
 def run(name: str | os.PathLike, *, profile: str = "quick", out_dir: str | os.PathLike = "reports",
-        directory: str | os.PathLike | None = None) -> RunResult:
-    """Execute one notebook and write ``<out_dir>/<stem>.ipynb`` and ``<out_dir>/<stem>.html``.
+        directory: str | os.PathLike | None = None, parameters: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None, timeout: int = 900) -> RunResult:
+    """Execute one notebook; write ``<out_dir>/<stem>.ipynb``, the offline page ``<out_dir>/<stem>.html``
+    and, in ``<out_dir>/<stem>/``, the tables the notebook kept, ``run.json`` and ``thumb.png``.
 
-    A failing notebook is still written (with its error) and reported in ``RunResult.error``.
+    ``parameters`` (e.g. from ``-p``) are injected after the notebook's ``parameters`` cell; a name it does
+    not have is a ``ValueError`` (raised before anything runs). ``env`` adds variables to the kernel's
+    environment. A failing notebook is still written (executed up to the error, with a banner) and reported
+    in ``RunResult.error`` and run.json's ``status``/``error``.
     """
     import nbformat
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    from labkit import pages
 
     path = resolve_notebook(name, directory)
+    values = dict(parameters or {})
+    nb = prepare(path, values)  # unknown names fail here, before anything is written
     out = Path(out_dir)
+    results = out / path.stem
     out.mkdir(parents=True, exist_ok=True)
+    _clear_results(results)
+    extra = {**(env or {}), "LABKIT_OUT": str(out.resolve())}
     start = time.perf_counter()
     error = None
     try:
-        nb = execute(path, profile=profile)
-    except CellExecutionError as err:
-        error = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
-        nb = nbformat.read(path, as_version=4)
+        _execute_in_place(nb, path.parent, profile=profile, timeout=timeout, env=extra)
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+        error = _error_text(err)
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
             f"**This notebook failed in the {profile} profile:**\n\n```\n{err}\n```"))
     seconds = time.perf_counter() - start
     executed = out / f"{path.stem}.ipynb"
     nbformat.write(nb, executed)
-    page = out / f"{path.stem}.html"
-    page.write_text(to_html(nb), encoding="utf-8")
-    return RunResult(path, executed, page, seconds, error)
+    page = pages.write_page(nb, out / f"{path.stem}.html", stem=path.stem)
+    thumb = pages.write_thumbnail(nb, results / "thumb.png")
+    record = merge_run_json(results, {
+        "notebook": path.stem,
+        "profile": profile,
+        "status": "ok" if error is None else "failed",
+        "error": error,
+        "runner_seconds": round(seconds, 3),
+        "injected_parameters": values,
+        "executed": executed.name,
+        "page": page.name,
+        "thumbnail": thumb.name if thumb else None,
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+    return RunResult(path, executed, page, seconds, error, results=results, record=record)
 
 
 def _title(path: Path) -> str:
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return path.stem
+    from labkit import pages
+
+    return pages.title(nbformat.read(path, as_version=4)) or path.stem
+
+
+def split_parameters(values: dict[str, Any], paths: list[Path]) -> dict[Path, dict[str, Any]]:
+    """Per notebook, the ``values`` it has a parameter for. A name no notebook has is a ``ValueError``
+    listing the parameters of all of them."""
+    from labkit import parameters as params
+
+    known = {p: {q.name for q in params.notebook_parameters(p)} for p in paths}
+    everything = set().union(*known.values()) if known else set()
+    for name in values:
+        if name not in everything:
+            params.check_names({name: values[name]}, [params.Parameter(n, "") for n in sorted(everything)],
+                               "these notebooks")
+    return {p: {k: v for k, v in values.items() if k in known[p]} for p in paths}
+
+
+def _runner_device() -> str | None:
+    try:
+        from labkit.core import get_device
+
+        return str(get_device())
+    except Exception:  # noqa: BLE001 -- the dashboard says "unknown device" rather than failing the report
+        return None
 
 
 def report(*, profile: str = "quick", out_dir: str | os.PathLike = "reports",
-           directory: str | os.PathLike | None = None, notebooks=None) -> tuple[Path, list[RunResult]]:
-    """Execute every notebook and write ``<out_dir>/index.html`` linking one executed page per notebook."""
+           directory: str | os.PathLike | None = None, notebooks=None,
+           parameters: dict[str, Any] | None = None,
+           env: dict[str, str] | None = None) -> tuple[Path, list[RunResult]]:
+    """Execute every notebook (or ``notebooks``) with ``run`` and write the dashboard ``<out_dir>/index.html``.
+
+    Each ``parameters`` value goes to the notebooks that have that parameter; a name none has is a
+    ``ValueError`` (raised before anything runs).
+    """
     from tqdm.auto import tqdm
 
+    from labkit import pages
+
     paths = [resolve_notebook(n, directory) for n in notebooks] if notebooks else list_notebooks(directory)
+    per_notebook = split_parameters(dict(parameters or {}), paths)
     results = []
     bar = tqdm(paths, desc=f"notebooks ({profile})", unit="nb")
     for path in bar:
         bar.set_postfix_str(path.stem)
-        results.append(run(path, profile=profile, out_dir=out_dir, directory=directory))
-    rows = "\n".join(
-        f'<tr><td><a href="{html.escape(r.html.name)}">{html.escape(_title(r.notebook))}</a></td>'
-        f"<td>{html.escape(r.notebook.name)}</td><td>{r.seconds:.1f} s</td>"
-        f"<td>{'ok' if r.error is None else 'FAILED: ' + html.escape(r.error)}</td></tr>"
-        for r in results
-    )
-    index = Path(out_dir) / "index.html"
-    index.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>labkit report</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td{padding:.3em 1em}</style>"
-        f"</head><body><h1>labkit report</h1><p>Profile: <b>{profile}</b>. Each page is an executed "
-        f"notebook.</p><table><tr><th>notebook</th><th>file</th><th>time</th><th>status</th></tr>{rows}"
-        "</table></body></html>",
-        encoding="utf-8",
-    )
+        results.append(run(path, profile=profile, out_dir=out_dir, directory=directory,
+                           parameters=per_notebook[path], env=env))
+    entries = [pages.read_entry(out_dir, r.notebook) for r in results]
+    device = None if any(e.device for e in entries) else _runner_device()
+    index = pages.write_index(out_dir, entries, profile=profile, device=device)
     return index, results
