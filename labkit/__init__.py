@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "active",
+    "app",
     "balance",
     "bench",
     "cli",
@@ -26,6 +27,8 @@ _SUBMODULES = (
     "metrics",
     "models",
     "notebook",
+    "pages",
+    "parameters",
     "plots",
     "select",
     "stats",
