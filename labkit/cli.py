@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from labkit.core import PROFILES
+
+CLUSTER_HELP = ("run the notebooks' sweeps on a Dask cluster: 'local' or tcp://HOST:PORT (sets LABKIT_CLUSTER; "
+                "needs pip install 'labkit[cluster]')")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -16,9 +20,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("notebook", help="path, name, stem or number (e.g. 01)")
     run.add_argument("--profile", choices=PROFILES, default="quick")
     run.add_argument("--out", default="reports", help="output folder (default: reports)")
+    run.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
     rep = sub.add_parser("report", help="execute every notebook; write OUT/index.html")
     rep.add_argument("--profile", choices=PROFILES, default="quick")
     rep.add_argument("--out", default="reports", help="output folder (default: reports)")
+    rep.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
     rep.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
     bench = sub.add_parser("bench", help="run the benchmarks; print 'name: value' lines")
     bench.add_argument("names", nargs="*", help="only these benchmarks (default: all)")
@@ -26,7 +32,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "cluster", None):  # the kernels inherit it; labkit.parallel reads it
+        from labkit import parallel
+
+        try:
+            os.environ[parallel.ENV] = parallel.check_cluster(args.cluster, name="--cluster")
+            parallel.require_distributed("--cluster")
+        except (ValueError, ImportError) as err:
+            parser.error(str(err))
     from labkit import notebook
 
     if args.command == "list":
