@@ -25,6 +25,7 @@ _SUBMODULES = (
     "metrics",
     "models",
     "notebook",
+    "parallel",
     "plots",
     "select",
     "stats",

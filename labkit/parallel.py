@@ -1,14 +1,15 @@
 """Run independent jobs — method × repeat, strategy × seed, T × α × seed — in one place.
 
-Every repeated-seed loop in labkit hands its jobs to :func:`run_jobs`, which runs them with joblib. The
-backend is chosen here and only here:
+Every repeated-seed loop in labkit hands its jobs to :func:`run_jobs`. Where they run is chosen here and
+only here:
 
-- no cluster, ``n_jobs=None`` (or 1): one after the other in this process;
+- no cluster, ``n_jobs=None`` (or 1): one after the other in this process (joblib);
 - no cluster, ``n_jobs=2`` (``-1``: every core): local worker processes (joblib's loky backend);
 - a Dask cluster, given as ``cluster=`` or the environment variable ``LABKIT_CLUSTER`` (what
   ``labkit run/report --cluster`` sets): ``"local"`` starts a ``distributed.LocalCluster`` on this
   machine (one single-threaded worker process per core, 127.0.0.1 only); ``"tcp://host:8786"`` connects
-  to a running scheduler (``dask scheduler`` / ``dask worker``, dask-jobqueue, dask-kubernetes).
+  to a running scheduler (``dask scheduler`` / ``dask worker``, dask-jobqueue, dask-kubernetes). One
+  Dask task per job, through Dask's futures API (joblib's dask backend hangs when a worker is lost).
 
 Results come back in job order and do not depend on where they ran: each job carries its own seed,
 derived from ``(random_state, job index)`` by the caller. A sweep returns every result or raises; a
@@ -34,6 +35,7 @@ _SCHEMES = ("tcp://", "tls://", "ucx://", "ws://", "wss://", "inproc://")
 
 _clients: dict[str, Any] = {}  # address ("local" or a scheduler address) -> distributed.Client, per process
 _local_clusters: list = []
+_atexit_registered = False
 
 
 class JobFailed(RuntimeError):
@@ -136,9 +138,10 @@ def get_client(cluster=None):
         except OSError as err:
             raise ConnectionError(f"cannot reach the Dask scheduler at {cluster!r} (from cluster= or "
                                   f"${ENV}): {err}") from err
-    if not _clients and not getattr(shutdown, "registered", False):
+    global _atexit_registered
+    if not _atexit_registered:
         atexit.register(shutdown)
-        shutdown.registered = True
+        _atexit_registered = True
     _clients[cluster] = client
     print(f"labkit.parallel: {where(cluster=client)}")
     return client
@@ -184,7 +187,6 @@ class _Job:
 
     def __init__(self, index: int, n: int, desc: str):
         self.index, self.n, self.desc = index, n, desc
-        self.__name__ = f"{_slug(desc)}_job_{index}"
 
     def __call__(self, fn, *args):
         try:
@@ -214,7 +216,8 @@ def iter_jobs(fn: Callable, jobs: Iterable[Sequence], *, n_jobs: int | None = No
     check_bool(progress, "progress")
     client = get_client(cluster)
     # delay: a sweep shorter than a second shows no bar at all
-    bar = tqdm(total=len(jobs), desc=desc, unit="job", leave=False, delay=1.0, disable=not progress or not jobs)
+    bar = tqdm(total=len(jobs), desc=desc, unit="job", leave=False, delay=1.0,
+               disable=not progress or not jobs)
     try:
         runner = _on_joblib(fn, jobs, n_jobs, desc) if client is None else _on_dask(client, fn, jobs, desc)
         for result in runner:
