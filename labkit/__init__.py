@@ -29,6 +29,7 @@ _SUBMODULES = (
     "notebook",
     "pages",
     "parameters",
+    "parallel",
     "plots",
     "select",
     "stats",

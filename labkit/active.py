@@ -406,11 +406,11 @@ def compare(estimator, X_pool, y_pool, X_test, y_test, *,
 
     ``strategies``: names, or a mapping ``label -> name or callable`` (e.g. a β sweep). Repeat r uses the
     same seed for every strategy, so they share the seed set and differences are paired.
-    ``n_jobs`` runs the (independent) runs in parallel processes with joblib (``-1``: every core); the
-    results do not depend on it. ``return_labeled=True`` also returns a tidy DataFrame
+    ``n_jobs`` runs the (independent) runs in parallel processes with joblib (``-1``: every core), or on
+    the Dask cluster named by ``$LABKIT_CLUSTER`` (see :mod:`labkit.parallel`); the results do not depend on it. ``return_labeled=True`` also returns a tidy DataFrame
     (strategy, repeat, order, pool_index) of the labelled pool rows in the order they were bought.
     """
-    from joblib import Parallel, delayed
+    from labkit.parallel import run_jobs
 
     n_repeats = check_positive_int(n_repeats, "n_repeats")
     if isinstance(strategies, str):
@@ -437,11 +437,8 @@ def compare(estimator, X_pool, y_pool, X_test, y_test, *,
                    batch_size=batch_size, budget=budget, random_state=int(seeds[r]), beta=beta,
                    n_members=n_members, return_labeled=True)
 
-    outputs = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(one)(s, r) for _, s, r in jobs)
-    if progress:
-        from tqdm.auto import tqdm
-
-        outputs = tqdm(outputs, total=len(jobs), desc="active learning runs", leave=False)
+    outputs = run_jobs(one, [(s, r) for _, s, r in jobs], n_jobs=n_jobs, desc="active learning runs",
+                       progress=progress)
     curves, bought = [], []
     for (label, _, r), (curve, labeled) in zip(jobs, outputs, strict=True):
         curves.append(curve.assign(strategy=label, repeat=r))

@@ -194,6 +194,7 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
     ``"class_weight"`` refits with ``class_weight='balanced'`` instead of resampling. Every method sees
     the same splits in the same repeat, so differences between methods are paired.
     ``sampler_params`` maps a method to its sampler's parameters, e.g. ``{"smote": {"k_neighbors": 3}}``.
+    The (method, split) fits run where :mod:`labkit.parallel` says (``$LABKIT_CLUSTER``; else serially).
     """
     from sklearn.model_selection import StratifiedShuffleSplit
     from sklearn.svm import SVC
@@ -220,15 +221,19 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
     rng = as_generator(random_state)
     splitter = StratifiedShuffleSplit(n_splits=n_repeats, test_size=test_size,
                                       random_state=int(rng.integers(2**31 - 1)))
-    rows = []
+    from labkit.parallel import run_jobs
+
+    def one(repeat, train, test, seed, method):
+        start = time.perf_counter()
+        model, y_fit = _fit(estimator, X[train], y[train], method, seed, sampler_params.get(method))
+        row = {"method": method, "repeat": repeat, "n_train": len(y_fit),
+               "n_train_minority": int((y_fit == minority).sum()),
+               "fit_seconds": time.perf_counter() - start}
+        row.update(evaluate_minority(model, X[test], y[test], minority))
+        return row
+
+    jobs = []
     for repeat, (train, test) in enumerate(splitter.split(X, y)):
         seed = int(rng.integers(2**31 - 1))
-        for method in methods:
-            start = time.perf_counter()
-            model, y_fit = _fit(estimator, X[train], y[train], method, seed, sampler_params.get(method))
-            row = {"method": method, "repeat": repeat, "n_train": len(y_fit),
-                   "n_train_minority": int((y_fit == minority).sum()),
-                   "fit_seconds": time.perf_counter() - start}
-            row.update(evaluate_minority(model, X[test], y[test], minority))
-            rows.append(row)
-    return pd.DataFrame(rows)
+        jobs += [(repeat, train, test, seed, method) for method in methods]
+    return pd.DataFrame(run_jobs(one, jobs, desc="balancing method × split"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from labkit.core import PROFILES
@@ -14,6 +15,9 @@ PARAM_HELP = "set a parameter of the notebook's parameters cell (repeatable); VA
 def _add_param_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help=PARAM_HELP)
 
+CLUSTER_HELP = ("run the notebooks' sweeps on a Dask cluster: 'local' or tcp://HOST:PORT (sets LABKIT_CLUSTER; "
+                "needs pip install 'labkit[cluster]')")
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labkit", description=__doc__)
@@ -24,10 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", choices=PROFILES, default="quick")
     run.add_argument("--out", default="reports", help="output folder (default: reports)")
     _add_param_option(run)
+    run.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
     rep = sub.add_parser("report", help="execute every notebook; write OUT/index.html")
     rep.add_argument("--profile", choices=PROFILES, default="quick")
     rep.add_argument("--out", default="reports", help="output folder (default: reports)")
     _add_param_option(rep)
+    rep.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
     rep.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
     bench = sub.add_parser("bench", help="run the benchmarks; print 'name: value' lines")
     bench.add_argument("names", nargs="*", help="only these benchmarks (default: all)")
@@ -91,7 +97,16 @@ def _app(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "cluster", None):  # the kernels inherit it; labkit.parallel reads it
+        from labkit import parallel
+
+        try:
+            os.environ[parallel.ENV] = parallel.check_cluster(args.cluster, name="--cluster")
+            parallel.require_distributed("--cluster")
+        except (ValueError, ImportError) as err:
+            parser.error(str(err))
     try:
         return _dispatch(args)
     except ValueError as err:  # bad input (unknown notebook or parameter, bad -p): one line, no traceback

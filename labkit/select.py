@@ -409,6 +409,9 @@ def compare_strategies(X, y, X_test, y_test, *, ks: Sequence[int], strategies: S
                        progress: Callable | None = None) -> pd.DataFrame:
     """The notebook's experiment, repeated ``n_repeats`` times with fresh seeds.
 
+    Repeat r draws from its own generator (seeded from ``random_state`` and r), so the repeats are
+    independent jobs; they run where :mod:`labkit.parallel` says (``$LABKIT_CLUSTER``; else serially).
+
     Each repeat draws a stratified seed set of ``n_seed`` rows from ``(X, y)``, the rest is the pool; a
     model fit on the seed set scores the pool; for every strategy, ``k`` and weighting a model is
     retrained on seed + selection and scored on ``(X_test, y_test)``. Within a repeat all strategies share
@@ -446,7 +449,13 @@ def compare_strategies(X, y, X_test, y_test, *, ks: Sequence[int], strategies: S
     if full_pool:  # the same data in every repeat (and a deterministic estimator): fit it once
         full = fit_and_score(estimator, X, y, X_test, y_test, labels=labels)
         rows.append({"strategy": "full pool", "weighting": "none", "k": len(y) - n_seed, "repeat": 0, **full})
-    for repeat in range(n_repeats):
+    from labkit.parallel import iter_jobs
+
+    # one seed per repeat, drawn up front: the repeats are independent jobs (see labkit.parallel)
+    seeds = [(repeat, int(seed)) for repeat, seed in enumerate(rng.integers(0, 2**31 - 1, size=n_repeats))]
+
+    def one_repeat(repeat, seed):
+        rng, rows = as_generator(seed), []
         seed_idx = stratified_subset(y, n_seed, random_state=rng)
         pool_idx = np.setdiff1d(np.arange(len(y)), seed_idx)
         model, seed_probs = seed_model(X, y, seed_idx, estimator=estimator, random_state=rng)
@@ -461,6 +470,11 @@ def compare_strategies(X, y, X_test, y_test, *, ks: Sequence[int], strategies: S
                                              strategy=strategy, k=k, weighting=weighting,
                                              estimator=estimator, random_state=rng)
                     rows.append({"strategy": strategy, "weighting": weighting, "k": k, "repeat": repeat, **row})
+        return rows
+
+    for repeat, repeat_rows in enumerate(iter_jobs(one_repeat, seeds, desc="selection repeats",
+                                                   progress=progress is None)):
+        rows += repeat_rows
         if progress is not None:
             progress(repeat)
     df = pd.DataFrame(rows).drop(columns=["model", "selected"], errors="ignore")

@@ -477,7 +477,8 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
     columns (see :func:`network_method`, :func:`probe_method`). ``n_repeats`` is an int, or a dict
     ``{labels_per_class: repeats}`` — few-label subsets vary most and cost least, so they can get more
     repeats. Returns one row per (method, labels_per_class, repeat) with ``n_labels``, ``accuracy``,
-    ``seconds`` (training and prediction) and the info columns.
+    ``seconds`` (training and prediction) and the info columns. The (repeat, label count) jobs run where
+    :mod:`labkit.parallel` says (``$LABKIT_CLUSTER``; else serially, in this process).
     """
     if not isinstance(methods, dict) or not methods:
         raise ValueError(f"methods must be a non-empty dict of name -> callable, got {methods!r}")
@@ -503,12 +504,10 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
     base = int(as_generator(random_state).integers(0, 2**31 - 1))
     jobs = [(r, i, n) for r in range(max(repeats.values())) for i, n in enumerate(labels_per_class)
             if r < repeats[n]]
-    if progress:
-        from tqdm.auto import tqdm
+    from labkit.parallel import run_jobs
 
-        jobs = tqdm(jobs, desc="label sweep", unit="subset")
-    rows = []
-    for repeat, level, n in jobs:
+    def one(repeat, level, n):
+        rows = []
         # one seed per (repeat, label count): adding repeats to one count leaves the others' subsets alone
         seed = int(np.random.default_rng([base, repeat, level]).integers(0, 2**31 - 1))
         idx = np.arange(len(y_pool)) if n == "all" else per_class_indices(y_pool, n, random_state=seed)
@@ -523,7 +522,9 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
                                  "test samples")
             rows.append({"method": name, "labels_per_class": n, "repeat": repeat, "n_labels": len(idx),
                          "accuracy": float(np.mean(pred == y_test)), "seconds": seconds, **info})
-    return pd.DataFrame(rows)
+        return rows
+
+    return pd.DataFrame([row for rows in run_jobs(one, jobs, desc="label sweep", progress=progress) for row in rows])
 
 
 def epochs_for_steps(n_samples: int, steps: int, batch_size: int) -> int:
