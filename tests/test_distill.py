@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy.special import log_softmax
 
-from labkit import distill
+from labkit import distill, errata
 
 
 def _logits(seed, n=16, c=10, scale=3.0):
@@ -114,7 +114,7 @@ def test_document_loss_is_nan_with_negative_logits_but_has_a_finite_gradient():
     s = _logits(13).requires_grad_()
     t = _logits(14)
     assert (t < 0).any()
-    loss = distill.document_kd_loss(s, t)
+    loss = errata.document_kd_loss(s, t)
     assert torch.isnan(loss)
     loss.backward()
     assert torch.isfinite(s.grad).all()
@@ -124,7 +124,7 @@ def test_document_loss_is_nan_with_negative_logits_but_has_a_finite_gradient():
 def test_document_loss_equals_kldivloss_as_written():
     s, t = _logits(15), _logits(16).abs()  # positive targets: finite, so the values can be compared
     expected = (t * (torch.log(t) - s)).mean()
-    torch.testing.assert_close(distill.document_kd_loss(s, t), expected)
+    torch.testing.assert_close(errata.document_kd_loss(s, t), expected)
 
 
 def test_pseudo_labels_and_confident_selection():
@@ -326,7 +326,9 @@ def test_frozen_batchnorm_keeps_its_statistics_in_train_mode():
     model(torch.rand(8, 1, 12, 12))
     assert torch.equal(stem_bn.running_mean, stem_before)        # frozen: eval statistics
     assert not torch.equal(block_bn.running_mean, block_before)  # trainable: updates as usual
-    distill.set_trainable(model, None)                           # unfreezing removes the hook
+    distill.set_trainable(model, None)                           # unfreezing puts the BatchNorm back
+    stem_bn = model.stem[1]
+    assert isinstance(stem_bn, torch.nn.BatchNorm2d) and torch.equal(stem_bn.running_mean, stem_before)
     model.train()
     model(torch.rand(8, 1, 12, 12))
     assert not torch.equal(stem_bn.running_mean, stem_before)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from labkit import transfer
+from labkit import errata, transfer
 
 torch.set_num_threads(2)
 
@@ -401,7 +401,8 @@ def test_pretrained_resnet_without_weights_on_small_data(tmp_path):
 def test_pretrained_resnet_uses_the_weights_transforms(monkeypatch):
     import torchvision
 
-    monkeypatch.setattr(torchvision.models, "get_model", lambda arch, weights=None: torchvision.models.resnet18())
+    real = torchvision.models.resnet18
+    monkeypatch.setattr(torchvision.models, "resnet18", lambda weights=None: real())
     net = transfer.pretrained_resnet("resnet18", num_classes=10, weights="DEFAULT")
     preset = torchvision.models.ResNet18_Weights.DEFAULT.transforms()
     assert net.preprocess.crop_size == preset.crop_size and net.preprocess.resize_size == preset.resize_size
@@ -413,10 +414,10 @@ def test_pretrained_resnet_offline_raises_a_clear_error(monkeypatch):
 
     import torchvision
 
-    def offline(arch, weights=None):
+    def offline(weights=None):
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(torchvision.models, "get_model", offline)
+    monkeypatch.setattr(torchvision.models, "resnet50", offline)
     with pytest.raises(transfer.WeightsUnavailable, match="offline protocol"):
         transfer.pretrained_resnet("resnet50", num_classes=10, weights="IMAGENET1K_V2")
 
@@ -438,11 +439,11 @@ def test_document_extraction_is_batch_dependent_and_changes_the_model():
     X = images(20)
     before = bn_stats(model)
     eval_feats = transfer.extract_features(model, X, cache=False, device="cpu")
-    doc_a = transfer.document_extract_features(model, X, batch_size=8, random_state=0)
+    doc_a = errata.document_extract_features(model, X, batch_size=8, random_state=0)
     assert model.training, "004 §4.2 never calls eval()"
     assert any(not torch.equal(before[k], v) for k, v in bn_stats(model).items()), "running stats moved"
     assert not np.allclose(doc_a, eval_feats, atol=1e-4)
-    doc_b = transfer.document_extract_features(feature_net(), X, batch_size=8, random_state=1)
+    doc_b = errata.document_extract_features(feature_net(), X, batch_size=8, random_state=1)
     assert not np.allclose(doc_a, doc_b, atol=1e-4), "a sample's features depend on its batch"
 
 
@@ -450,7 +451,7 @@ def test_document_extraction_keeps_sample_order():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.Flatten())  # no BatchNorm: train mode changes nothing
     X = images(13)
-    doc = transfer.document_extract_features(model, X, batch_size=4, random_state=0)
+    doc = errata.document_extract_features(model, X, batch_size=4, random_state=0)
     np.testing.assert_allclose(doc, transfer.extract_features(model, X, cache=False, device="cpu"),
                                rtol=1e-5, atol=1e-6)
 
@@ -461,8 +462,8 @@ def test_document_linear_head_is_barely_trained(rng):
     F = centers[y] + rng.normal(size=(400, 20))
     torch.manual_seed(0)
     untrained = nn.Linear(20, 5)
-    head = transfer.document_linear_head(F, y, random_state=0)
-    ten_more = transfer.document_linear_head(F, y, steps=300, lr=0.05, random_state=0)
+    head = errata.document_linear_head(F, y, random_state=0)
+    ten_more = errata.document_linear_head(F, y, steps=300, lr=0.05, random_state=0)
     Ft, yt = torch.as_tensor(F, dtype=torch.float32), torch.as_tensor(y)
     with torch.no_grad():
         loss0 = nn.functional.cross_entropy(untrained(Ft), yt).item()
