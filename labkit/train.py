@@ -242,8 +242,8 @@ def _source(data, name: str, device: torch.device, *, batch_size: int, shuffle: 
 
 def _image_batches(X, *, batch_size: int, device: torch.device, channels_last: bool = False, order=None,
                    name: str = "X", caller: str | None = None, model: nn.Module | None = None
-                   ) -> tuple[int, Iterator[torch.Tensor]]:
-    """Checked source of ``X`` and a generator of model-ready batches: the path behind :func:`image_batches`."""
+                   ) -> Iterator[torch.Tensor]:
+    """``X`` checked now, then model-ready batches: :func:`image_batches` with the caller named in errors."""
     channels = None if model is None else input_channels(model)
     if isinstance(X, (torch.Tensor, np.ndarray)):
         src = _TensorSource([X], name, device, min_fields=1, caller=caller, channels=channels)
@@ -259,11 +259,7 @@ def _image_batches(X, *, batch_size: int, device: torch.device, channels_last: b
         if len(order) and (int(order.min()) < -src.n or int(order.max()) >= src.n):
             raise ValueError(f"order holds indices outside [0, {src.n}) (rows of {name})")
         order = order.to(device)
-    total = len(order) if order is not None else src.n
-    n_batches = src.num_batches(batch_size, shuffle=False) if order is None else -(-total // batch_size)
-    batches = (_as_float(b[0], channels_last)
-               for b in src.batches(batch_size, shuffle=False, order=order))
-    return n_batches, batches
+    return (_as_float(b[0], channels_last) for b in src.batches(batch_size, shuffle=False, order=order))
 
 
 def image_batches(X, *, batch_size: int = 1024, device=None, channels_last: bool = False, order=None,
@@ -282,7 +278,7 @@ def image_batches(X, *, batch_size: int = 1024, device=None, channels_last: bool
     if model is not None:
         check_module(model, "model")
     return _image_batches(X, batch_size=batch_size, device=dev, channels_last=channels_last, order=order,
-                          caller="image_batches", model=model)[1]
+                          caller="image_batches", model=model)
 
 
 def random_crop_flip(x: torch.Tensor, *, padding: int | None = None, flip: bool = True,
@@ -431,7 +427,7 @@ def predict_logits(model: nn.Module, X, *, batch_size: int = 1024, device=None,
     batch_size = check_int(batch_size, "batch_size", low=1)
     dev = check_device(device)
     use_amp = _use_amp(amp, dev)
-    _, batches = _image_batches(X, batch_size=batch_size, device=dev, caller="predict_logits", model=model)
+    batches = _image_batches(X, batch_size=batch_size, device=dev, caller="predict_logits", model=model)
     model.to(dev)
     outputs = []
     with _EvalMode(model):
