@@ -547,7 +547,7 @@ class _Run:
     lr: float
     seed: int
     steps: int
-    loss_limit: Any = None  # EXPLODED × max(first loss, 1): a float on the CPU, a tensor on the device
+    loss_limit: float | None = None  # EXPLODED × max(first batch's loss, 1), set by the first look
 
 
 def _default_loss(train_src, label_smoothing: float) -> LossFn:
@@ -665,20 +665,48 @@ def _look_every_batch(device: torch.device) -> bool:
     return device.type == "cpu"
 
 
-def _look_at_loss(run: _Run, loss: torch.Tensor, epoch: int, i: int, look_now: bool, first_bad: torch.Tensor,
-                  snapshot: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Raise at once (CPU) or note on the device (GPU, no stall) a loss that is not finite or has exploded."""
-    if look_now:
+class _LossWatch:
+    """Stops an epoch whose loss turns NaN/infinite or explodes, the model back on finite weights.
+
+    On the CPU every loss is looked at as it comes (free); on a GPU each is written into a device buffer
+    (one small copy, no stall) and the buffer is looked at when the epoch ends, where ``fit`` waits for the
+    device anyway. The weights of the epoch's start are kept to go back to.
+    """
+
+    def __init__(self, run: _Run, epoch: int):
+        self.run, self.epoch, self.on = run, epoch, run.check_finite
+        self.snapshot = {k: v.detach().clone() for k, v in run.model.state_dict().items()} if self.on else {}
+        self.now = _look_every_batch(run.device)
+        self.losses = torch.empty(run.steps, device=run.device) if self.on and not self.now else None
+
+    def see(self, loss: torch.Tensor, i: int) -> None:
+        run = self.run
+        if not self.on:
+            return
+        if not self.now:
+            if i < len(self.losses):
+                self.losses[i] = loss
+            return
         value = loss.item()
         if run.loss_limit is None and math.isfinite(value):
             run.loss_limit = EXPLODED * max(value, 1.0)
         if not math.isfinite(value) or value > run.loss_limit:
-            raise _diverged(run, epoch, i + 1, value, snapshot)
-        return first_bad
-    if run.loss_limit is None:
-        run.loss_limit = EXPLODED * torch.clamp(loss.float(), min=1.0)
-    bad = ~torch.isfinite(loss) | (loss > run.loss_limit)
-    return torch.where((first_bad < 0) & bad, i, first_bad)
+            raise _diverged(run, self.epoch, i + 1, value, self.snapshot)
+
+    def end(self, n_batches: int) -> None:
+        run, first_bad = self.run, None
+        if not self.on:
+            return
+        if self.losses is not None and n_batches:
+            seen = self.losses[:min(n_batches, len(self.losses))].float()
+            if run.loss_limit is None and math.isfinite(first := float(seen[0])):
+                run.loss_limit = EXPLODED * max(first, 1.0)
+            limit = math.inf if run.loss_limit is None else run.loss_limit
+            bad = torch.nonzero(~(seen.abs() <= limit)).flatten()
+            first_bad = int(bad[0]) + 1 if len(bad) else None
+        if first_bad is not None or not _all_finite(run.model):
+            # found only now, possibly many steps after the bad batch: back to the epoch's start
+            raise _diverged(run, self.epoch, first_bad, None, self.snapshot)
 
 
 def _train_epoch(run: _Run, epoch: int, bar) -> dict[str, float]:
@@ -687,10 +715,8 @@ def _train_epoch(run: _Run, epoch: int, bar) -> dict[str, float]:
     dev = run.device
     loss_sum = torch.zeros((), device=dev, dtype=_sum_dtype(dev))
     correct = torch.zeros((), device=dev, dtype=torch.int64)
-    n_seen, n_class, last_lr = 0, 0, run.optimizer.param_groups[0]["lr"]
-    snapshot = {k: v.detach().clone() for k, v in run.model.state_dict().items()} if run.check_finite else {}
-    look_now = _look_every_batch(dev)
-    first_bad = torch.full((), -1, device=dev, dtype=torch.int64)
+    n_seen, n_class, n_batches, last_lr = 0, 0, 0, run.optimizer.param_groups[0]["lr"]
+    watch = _LossWatch(run, epoch)
     for i, batch in enumerate(run.train_src.batches(run.batch_size, shuffle=True, generator=run.generator)):
         x, y, *extras = batch
         x = _as_float(x, run.channels_last)
@@ -700,8 +726,7 @@ def _train_epoch(run: _Run, epoch: int, bar) -> dict[str, float]:
             out = run.net(x)
         out = out.float()
         loss = run.loss_fn(out, y, *extras)
-        if run.check_finite:
-            first_bad = _look_at_loss(run, loss.detach(), epoch, i, look_now, first_bad, snapshot)
+        watch.see(loss.detach(), i)
         run.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         last_lr = run.optimizer.param_groups[0]["lr"]
@@ -710,14 +735,12 @@ def _train_epoch(run: _Run, epoch: int, bar) -> dict[str, float]:
             run.schedule.step()
         bs = x.shape[0]
         loss_sum += loss.detach().to(loss_sum.dtype) * bs
-        n_seen += bs
+        n_seen, n_batches = n_seen + bs, i + 1
         if _is_classification(out, y):
             correct += (out.detach().argmax(1) == y).sum()
             n_class += bs
         bar.update(1)
-    if run.check_finite and (int(first_bad) >= 0 or not _all_finite(run.model)):
-        # on a GPU the bad batch is known only now, many steps later: back to the epoch's start
-        raise _diverged(run, epoch, int(first_bad) + 1 if int(first_bad) >= 0 else None, None, snapshot)
+    watch.end(n_batches)
     return {"train_loss": float(loss_sum) / max(n_seen, 1),
             "train_acc": float(correct) / n_class if n_class else float("nan"), "lr": last_lr}
 

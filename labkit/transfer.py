@@ -465,6 +465,9 @@ class TransferNet(nn.Module):
 
     def __init__(self, preprocess: nn.Module, backbone: nn.Module, fc: nn.Linear):
         super().__init__()
+        check_module(preprocess, "preprocess")
+        check_module(backbone, "backbone")
+        check_module(fc, "fc")
         self.preprocess = preprocess
         self.backbone = backbone
         self.fc = fc

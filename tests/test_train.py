@@ -608,3 +608,13 @@ def test_damaged_checkpoints_raise_value_error_naming_the_file(tmp_path):
     with pytest.raises(TypeError, match="strict"):
         train.load_checkpoint(tiny(), path, strict="no")
     train.load_checkpoint(nn.Linear(2, 2), path, strict=False)  # nothing matches, nothing loads: allowed
+
+
+def test_on_a_gpu_an_exploding_loss_is_found_in_the_first_epoch(monkeypatch):
+    monkeypatch.setattr(train, "_look_every_batch", lambda device: False)
+    X, y = toy_images(64)
+    model = tiny()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(train.TrainingDiverged, match=r"epoch 1, batch \d of 4"):
+        train.fit(model, (X, y), epochs=3, lr=1e6, batch_size=16, **FAST)
+    assert finite_and_equal(model, state)
