@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING
 from labkit._validation import (
     check_bool,
     check_choice,
+    check_device,
     check_finite_tensor,
     check_images,
     check_int,
     check_module,
     check_number,
     check_targets,
-    check_tensor,
     input_channels,
 )
 
@@ -53,7 +53,8 @@ DEFAULT_TEMPERATURE, DEFAULT_ALPHA = 4.0, 0.5
 # --------------------------------------------------------------------------------------------- losses
 def _check_logits(student_logits, teacher_logits, *, finite: bool = True) -> None:
     for name, value in (("student_logits", student_logits), ("teacher_logits", teacher_logits)):
-        value = check_tensor(value, name)
+        if not hasattr(value, "ndim") or not hasattr(value, "is_floating_point"):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
         if value.ndim != 2:
             raise ValueError(f"{name} must be 2-D (batch, classes), got shape {tuple(value.shape)}")
         if finite:
@@ -432,7 +433,6 @@ def backward_seconds(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, repe
     import torch
     import torch.nn.functional as F
 
-    from labkit._validation import check_device
     from labkit.train import prepare_images
 
     check_module(model, "model")

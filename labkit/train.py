@@ -494,14 +494,28 @@ def one_cycle(step: int, total_steps: int, *, warmup: float = 0.25, start: float
     return float(np.interp(step, [0, peak, total_steps], [start, 1.0, 0.0]))
 
 
-def _make_optimizer(optimizer: str | OptimizerFactory, params, lr: float, momentum: float | None,
-                    weight_decay: float | None) -> torch.optim.Optimizer:
-    """A named optimizer (SGD with Nesterov momentum, AdamW), or ``optimizer(params, lr=lr)``."""
+def _check_optimizer(optimizer, momentum, weight_decay) -> tuple[float | None, float | None]:
+    """A name or a factory, and only the settings it uses (one set but ignored is an error)."""
+    if isinstance(optimizer, str) or not callable(optimizer):
+        check_choice(optimizer, "optimizer", OPTIMIZERS)
+    if momentum is not None:
+        momentum = check_number(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+        if isinstance(optimizer, str) and optimizer != "sgd":
+            raise ValueError(f"momentum={momentum!r} applies to optimizer='sgd' only, not {optimizer!r}")
+    if weight_decay is not None:
+        weight_decay = check_number(weight_decay, "weight_decay", low=0.0)
     if not isinstance(optimizer, str):
         for value, name in ((momentum, "momentum"), (weight_decay, "weight_decay")):
             if value is not None:
                 raise ValueError(f"{name}={value!r} applies to the named optimizers only; an optimizer factory "
                                  f"sets its own (e.g. functools.partial(torch.optim.SGD, {name}=...))")
+    return momentum, weight_decay
+
+
+def _make_optimizer(optimizer: str | OptimizerFactory, params, lr: float, momentum: float | None,
+                    weight_decay: float | None) -> torch.optim.Optimizer:
+    """A named optimizer (SGD with Nesterov momentum, AdamW), or ``optimizer(params, lr=lr)``."""
+    if not isinstance(optimizer, str):
         opt = optimizer(params, lr=lr)
         if not isinstance(opt, torch.optim.Optimizer):
             raise TypeError(f"optimizer(params, lr=...) must return a torch.optim.Optimizer, got "
@@ -512,8 +526,6 @@ def _make_optimizer(optimizer: str | OptimizerFactory, params, lr: float, moment
         momentum = 0.9 if momentum is None else momentum
         return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay,
                                nesterov=momentum > 0)
-    if momentum is not None:
-        raise ValueError(f"momentum={momentum!r} applies to optimizer='sgd' only, not {optimizer!r}")
     return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
 
 
@@ -570,12 +582,7 @@ def _setup(model, train, val, *, epochs, lr, batch_size, optimizer, momentum, we
     check_module(model, "model")
     lr = check_number(lr, "lr", low=0.0, low_open=True)
     batch_size = check_int(batch_size, "batch_size", low=1)
-    if isinstance(optimizer, str) or not callable(optimizer):
-        check_choice(optimizer, "optimizer", OPTIMIZERS)
-    if momentum is not None:
-        momentum = check_number(momentum, "momentum", low=0.0, high=1.0, high_open=True)
-    if weight_decay is not None:
-        weight_decay = check_number(weight_decay, "weight_decay", low=0.0)
+    momentum, weight_decay = _check_optimizer(optimizer, momentum, weight_decay)
     check_choice(schedule, "schedule", SCHEDULES)
     label_smoothing = check_number(label_smoothing, "label_smoothing", low=0.0, high=1.0, high_open=True)
     augment, compile = check_bool(augment, "augment"), check_bool(compile, "compile")
