@@ -479,8 +479,10 @@ def test_imagenet_transfer_runs_end_to_end_without_weights(tmp_path):
     g = torch.Generator().manual_seed(0)
     X = torch.randint(0, 256, (30, 3, 16, 16), dtype=torch.uint8, generator=g)
     y = torch.arange(3).repeat(10)
+    # input_size 32, not 16: at 16 layer4's stride-2 3x3 conv sees a 1x1 map, where PyTorch 2.14's CPU bf16
+    # channels_last convolution backward now and then returns non-finite weight gradients (fit then stops)
     result = transfer.imagenet_transfer(X[:24], y[:24], X[24:], y[24:], arch="resnet18", weights=None,
-                                        input_size=16, finetune_epochs=1, batch_size=8, device="cpu",
+                                        input_size=32, finetune_epochs=1, batch_size=8, device="cpu",
                                         document_subset=12, cache=tmp_path, progress=False)
     assert result["feature_dim"] == 512
     for key in ("probe_accuracy", "document_head_accuracy", "finetune_accuracy",
