@@ -199,3 +199,155 @@ def check_path(value, name: str, *, kind: str = "any", suffixes=None, must_exist
     if kind == "dir" and not path.is_dir():
         raise ValueError(f"{name} must be a folder, got the file {str(path)!r}")
     return path
+
+
+# --- tensors and modules -----------------------------------------------------------------------------------
+# torch is imported inside these functions: ``import labkit`` (and this module) must not import torch.
+
+
+def _what(value) -> str:
+    """A short description of a bad value for a message: the value itself when small, else its type."""
+    if value is None or isinstance(value, (str, bool, numbers.Number)):
+        return f"{value!r} ({type(value).__name__})"
+    shape = getattr(value, "shape", None)
+    return f"{type(value).__name__} of shape {tuple(shape)}" if shape is not None else type(value).__name__
+
+
+def check_module(value, name: str = "model"):
+    """A ``torch.nn.Module`` (``None``, a string or a class are refused with a ``TypeError``)."""
+    from torch import nn
+
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {_what(value)}")
+    return value
+
+
+def check_tensor(value, name: str):
+    """A torch tensor; a numpy array is wrapped without a copy."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        try:
+            return torch.from_numpy(value)
+        except TypeError as err:
+            raise TypeError(f"{name} must be a numeric array, got dtype {value.dtype}") from err
+    raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {_what(value)}")
+
+
+def check_finite_tensor(value, name: str, *, ndim: int | None = None):
+    """A floating-point tensor without NaN or infinity (``ndim`` dimensions when given), e.g. logits."""
+    import torch
+
+    value = check_tensor(value, name)
+    if ndim is not None and value.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(value.shape)}")
+    if not value.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+    if value.numel() and not bool(torch.isfinite(value).all()):
+        bad = torch.nonzero(~torch.isfinite(value))[0].tolist()
+        raise ValueError(f"{name} contains NaN or infinity (first at index {bad})")
+    return value
+
+
+def input_channels(model) -> int | None:
+    """The number of image channels ``model`` takes: its ``labkit.models.Normalize`` layer's, else its first
+    ``Conv2d``'s ``in_channels``; ``None`` when neither is there (a head on feature vectors)."""
+    from torch import nn
+
+    from labkit.models import Normalize
+
+    first_conv = None
+    for module in model.modules():
+        if isinstance(module, Normalize):
+            return int(module.mean.shape[1])
+        if first_conv is None and isinstance(module, nn.Conv2d):
+            first_conv = module.in_channels
+    return first_conv
+
+
+def check_images(X, name: str = "X", *, caller: str | None = None, channels: int | None = None,
+                 min_rows: int = 1):
+    """Inputs for a network: a tensor (or array) ``[N, ...]`` with ``N >= min_rows``, uint8 (0..255) or float.
+
+    Float values must be finite, and float images ``[N, C, H, W]`` within [0, 1] — 0..255 values in a float
+    tensor are the classic silent mistake, so the message suggests ``/ 255``. (2-D float inputs are feature
+    vectors, e.g. for a linear head: only finiteness is checked.) ``channels``: the channel count the model
+    expects (see :func:`input_channels`). ``caller`` names the function in the message.
+    """
+    import torch
+
+    where = f"{caller}: " if caller else ""
+    X = check_tensor(X, name)
+    if X.ndim < 2:
+        raise ValueError(f"{where}{name} must have shape [N, ...] (images [N, C, H, W]), got {tuple(X.shape)}")
+    if X.dtype != torch.uint8 and not X.is_floating_point():
+        raise TypeError(f"{where}{name} must be uint8 (0..255) or float (0..1) images, got dtype {X.dtype}")
+    if X.shape[0] < min_rows:
+        raise ValueError(f"{where}{name} must have at least {min_rows} row(s), got shape {tuple(X.shape)}")
+    if channels is not None and X.ndim == 4 and X.shape[1] != channels:
+        raise ValueError(f"{where}{name} has {X.shape[1]} channel(s) (shape {tuple(X.shape)}) but the model "
+                         f"takes {channels}-channel images [N, {channels}, H, W]")
+    if X.is_floating_point() and X.numel():
+        lo, hi = (float(v) for v in torch.aminmax(X.detach()))
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            bad = torch.nonzero(~torch.isfinite(X.detach()))[0].tolist()
+            raise ValueError(f"{where}{name} contains NaN or infinity (first at index {bad})")
+        if X.ndim == 4 and hi > 1.0:
+            raise ValueError(f"{where}{name} holds float images with values up to {hi:g}, but float images "
+                             f"must be in [0, 1]: divide 0..255 images by 255 ({name} / 255) or pass them as "
+                             "uint8")
+        if X.ndim == 4 and lo < 0.0:
+            raise ValueError(f"{where}{name} holds float images with values down to {lo:g}, but float images "
+                             "must be in [0, 1] (models normalise their inputs themselves)")
+    return X
+
+
+def check_targets(y, name: str = "y", *, num_classes: int | None = None):
+    """Class labels for a classifier: a 1-D integer tensor (or array), in ``[0, num_classes)`` when given."""
+    import torch
+
+    y = check_tensor(y, name)
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer class labels (int64), got dtype {y.dtype}")
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D class labels, got shape {tuple(y.shape)}")
+    if num_classes is not None and y.numel():
+        lo, hi = (int(v) for v in torch.aminmax(y))
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(f"{name} must hold class labels in [0, {num_classes}) for a model with "
+                             f"{num_classes} outputs, got {lo if lo < 0 else hi}")
+    return y
+
+
+def check_device(device, name: str = "device"):
+    """A torch device that exists here: ``None`` is ``labkit.get_device()``; a name (``"cpu"``, ``"cuda:0"``)
+    or ``torch.device`` that is not available raises ``ValueError`` naming ``name``."""
+    import torch
+
+    from labkit.core import get_device
+
+    if device is None:
+        return get_device()
+    if isinstance(device, str):
+        try:
+            dev = torch.device(device)
+        except RuntimeError as err:
+            raise ValueError(f"{name} is not a device name: {device!r}") from err
+    elif isinstance(device, torch.device):
+        dev = device
+    else:
+        raise TypeError(f"{name} must be None, a device name or a torch.device, got {_what(device)}")
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0 or (dev.index is not None and dev.index >= count):
+            raise ValueError(f"{name}={device!r} asks for a CUDA device, but this machine has "
+                             f"{count} CUDA device(s)")
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if not (mps and mps.is_available()):
+            raise ValueError(f"{name}={device!r} asks for mps, which is not available here")
+    elif dev.type != "cpu":
+        raise ValueError(f"{name}={device!r} asks for {dev.type}, which labkit does not train on")
+    return dev

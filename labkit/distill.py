@@ -13,7 +13,8 @@ Three ways to reuse a trained model, all trained by the kit's one loop (:func:`l
 The teacher is put in ``eval()`` mode and its logits are computed once, without gradients, and cached: the
 training loop then receives them as an extra tensor next to ``(X, y)`` and never calls the teacher.
 The document's own loss, ``nn.KLDivLoss()(student_logits, teacher_logits)``, is kept as
-:func:`document_kd_loss` so the notebook can run it beside the corrected one.
+``labkit.errata.document_kd_loss`` (``mode="document"``) so the notebook can run it beside the corrected one.
+Freezing is ``labkit.transfer.freeze`` (BatchNorm statistics included), undone after a partial update.
 """
 
 from __future__ import annotations
@@ -25,7 +26,18 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from labkit._validation import check_positive_int
+from labkit._validation import (
+    check_bool,
+    check_choice,
+    check_device,
+    check_finite_tensor,
+    check_images,
+    check_int,
+    check_module,
+    check_number,
+    check_targets,
+    input_channels,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -35,18 +47,19 @@ if TYPE_CHECKING:  # pragma: no cover
 MODES = ("kd", "pseudo", "document")
 IGNORE_INDEX = -100
 """Label of a row that has none (an unlabeled pool image): it gets the distillation term only."""
+DEFAULT_TEMPERATURE, DEFAULT_ALPHA = 4.0, 0.5
 
 
 # --------------------------------------------------------------------------------------------- losses
-def _check_logits(student_logits, teacher_logits) -> None:
-    import torch
-
+def _check_logits(student_logits, teacher_logits, *, finite: bool = True) -> None:
     for name, value in (("student_logits", student_logits), ("teacher_logits", teacher_logits)):
-        if not isinstance(value, torch.Tensor):
+        if not hasattr(value, "ndim") or not hasattr(value, "is_floating_point"):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
         if value.ndim != 2:
             raise ValueError(f"{name} must be 2-D (batch, classes), got shape {tuple(value.shape)}")
-        if not value.is_floating_point():
+        if finite:
+            check_finite_tensor(value, name)
+        elif not value.is_floating_point():
             raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
     if student_logits.shape != teacher_logits.shape:
         raise ValueError(
@@ -56,19 +69,11 @@ def _check_logits(student_logits, teacher_logits) -> None:
 
 
 def _check_temperature(temperature) -> float:
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
-        raise TypeError(f"temperature must be a number, got {temperature!r}")
-    if not math.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
-    return float(temperature)
+    return check_number(temperature, "temperature", low=0.0, low_open=True)
 
 
 def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"alpha must be a number, got {alpha!r}")
-    if not 0.0 <= alpha <= 1.0:  # also rejects NaN
-        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
-    return float(alpha)
+    return check_number(alpha, "alpha", low=0.0, high=1.0)
 
 
 def _check_targets(targets, n: int):
@@ -92,20 +97,33 @@ def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, targets:
     detached, so no gradient ever reaches the teacher.
 
     Rows whose target is ``IGNORE_INDEX`` (-100, an unlabeled pool image) contribute only the KL term;
-    the cross-entropy is the mean over the labelled rows (0 when a batch has none).
+    the cross-entropy is the mean over the labelled rows (0 when a batch has none). NaN or infinite logits
+    raise ``ValueError``.
     """
-    import torch
-    import torch.nn.functional as F
-
     _check_logits(student_logits, teacher_logits)
     T = _check_temperature(temperature)
     alpha = _check_alpha(alpha)
+    if targets is not None:
+        _check_targets(targets, student_logits.shape[0])
+        classes = student_logits.shape[1]
+        bad = (targets != IGNORE_INDEX) & ((targets < 0) | (targets >= classes))
+        if bool(bad.any()):
+            raise ValueError(f"targets must be class indices in [0, {classes}) or IGNORE_INDEX "
+                             f"({IGNORE_INDEX}), got {int(targets[bad][0])}")
+    return _kd_loss(student_logits, teacher_logits, targets, T, alpha)
+
+
+def _kd_loss(student_logits, teacher_logits, targets, T: float, alpha: float):
+    """:func:`kd_loss` without the checks: the training loop's loss, called every batch (a NaN here is
+    fit's divergence check's to catch, without a device sync per batch)."""
+    import torch
+    import torch.nn.functional as F
+
     log_p_student = F.log_softmax(student_logits / T, dim=1)
     log_p_teacher = F.log_softmax(teacher_logits.detach().to(student_logits.dtype) / T, dim=1)
     kl = F.kl_div(log_p_student, log_p_teacher, reduction="batchmean", log_target=True) * (T * T)
     if targets is None:
         return kl
-    _check_targets(targets, student_logits.shape[0])
     if alpha == 1.0:
         return kl
     labelled = targets != IGNORE_INDEX
@@ -116,26 +134,6 @@ def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, targets:
     else:
         ce = torch.zeros((), dtype=kl.dtype, device=kl.device)
     return alpha * kl + (1.0 - alpha) * ce
-
-
-def document_kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
-    """Document 001 §4.5/§4.6 as written: ``nn.KLDivLoss()(student_logits, teacher_logits)``.
-
-    Kept only to be measured. It is wrong three ways (ERRATA 001): ``KLDivLoss`` wants log-probabilities
-    as input and probabilities as target, but gets raw logits for both; ``reduction='mean'`` divides by
-    classes too; there is no temperature. With a negative teacher logit the value is NaN, yet its gradient,
-    ``-teacher_logits / numel``, is finite: the student is pushed to grow its logits along the teacher's
-    without bound instead of matching a distribution. (The teacher's logits are detached here; the
-    document also lets gradients flow into the teacher — see the notebook.)
-    """
-    import warnings
-
-    from torch import nn
-
-    _check_logits(student_logits, teacher_logits)
-    with warnings.catch_warnings():  # PyTorch warns that 'mean' is not the KL mean: that is the point
-        warnings.simplefilter("ignore", UserWarning)
-        return nn.KLDivLoss()(student_logits, teacher_logits.detach().to(student_logits.dtype))
 
 
 # -------------------------------------------------------------------------------------------- student
@@ -149,11 +147,14 @@ def mlp_student(image_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10,
 
     from labkit.models import FASHION_MNIST_MEAN, FASHION_MNIST_STD, Normalize
 
+    if isinstance(image_shape, (str, bytes)) or not hasattr(image_shape, "__iter__"):
+        raise TypeError(f"image_shape must be (channels, height, width), got {image_shape!r}")
     shape = tuple(image_shape)
-    if len(shape) != 3 or not all(isinstance(d, numbers.Integral) and d >= 1 for d in shape):
+    if len(shape) != 3 or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1
+                                  for d in shape):
         raise ValueError(f"image_shape must be (channels, height, width) of positive ints, got {image_shape!r}")
-    check_positive_int(hidden, "hidden")
-    check_positive_int(num_classes, "num_classes", minimum=2)
+    check_int(hidden, "hidden", low=1)
+    check_int(num_classes, "num_classes", low=2)
     channels = shape[0]
     if mean is None:
         mean = FASHION_MNIST_MEAN * channels if channels == 1 else (0.5,) * channels
@@ -178,64 +179,73 @@ def compute_teacher_logits(teacher: nn.Module, X: torch.Tensor, *, batch_size: i
     """
     from labkit.train import predict_logits
 
-    _check_module(teacher, "teacher")
+    check_module(teacher, "teacher")
+    logits = predict_logits(teacher, X, batch_size=batch_size, device=device)
     teacher.eval()
-    return predict_logits(teacher, X, batch_size=batch_size, device=device)
+    return logits
 
 
 def pseudo_labels(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Pseudo labels and their confidence from teacher logits: ``(argmax, max softmax probability)``.
 
-    A pure function of the logits; choosing which rows to keep is :func:`select_confident`.
+    A pure function of the logits (2-D, finite); choosing which rows to keep is :func:`select_confident`.
     """
     import torch
 
-    if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or not logits.is_floating_point():
-        raise ValueError(f"logits must be a 2-D float tensor (rows, classes), got {_describe(logits)}")
+    logits = check_finite_tensor(logits, "logits", ndim=2)
     probs = torch.softmax(logits.detach().float(), dim=1)
     confidence, labels = probs.max(dim=1)
     return labels, confidence
 
 
 def select_confident(confidence: torch.Tensor, min_confidence: float) -> torch.Tensor:
-    """Indices of the rows whose pseudo-label confidence is at least ``min_confidence`` (in [0, 1])."""
+    """Indices of the rows whose pseudo-label confidence (in [0, 1]) is at least ``min_confidence``."""
     import torch
 
-    if isinstance(min_confidence, bool) or not isinstance(min_confidence, numbers.Real) \
-            or not 0.0 <= min_confidence <= 1.0:
-        raise ValueError(f"min_confidence must be a number in [0, 1], got {min_confidence!r}")
+    confidence = check_finite_tensor(confidence, "confidence", ndim=1)
+    if confidence.numel() and (float(confidence.min()) < 0.0 or float(confidence.max()) > 1.0):
+        raise ValueError(f"confidence must hold probabilities in [0, 1], got values in "
+                         f"[{float(confidence.min()):g}, {float(confidence.max()):g}]")
+    min_confidence = check_number(min_confidence, "min_confidence", low=0.0, high=1.0)
     return torch.nonzero(confidence >= min_confidence).flatten()
 
 
 # -------------------------------------------------------------------------------------------- distill
-def _describe(value) -> str:
-    shape = getattr(value, "shape", None)
-    return f"{type(value).__name__} of shape {tuple(shape)}" if shape is not None else repr(value)
-
-
-def _check_module(model, name: str) -> None:
-    from torch import nn
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
-
-
-def _split_data(data):
-    """``(X, y)`` or ``X`` alone (unlabeled) → ``(X, y or None)``."""
+def _split_data(data, channels: int | None):
+    """``(X, y)`` or ``X`` alone (unlabeled) → ``(X, y or None)``, checked."""
     import torch
 
     if isinstance(data, torch.Tensor):
-        return data, None
+        return check_images(data, "data", caller="distill", channels=channels), None
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
-        X, y = data
+        X = check_images(data[0], "data[0] (X)", caller="distill", channels=channels)
+        y = check_targets(data[1], "data[1] (y)")
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"data: X has {X.shape[0]} rows but y has {y.shape[0]}")
         return X, y
-    raise TypeError(f"data must be a tensor X (unlabeled) or a tuple (X, y) of tensors, got {_describe(data)}")
+    shape = getattr(data, "shape", None)
+    what = f"{type(data).__name__} of shape {tuple(shape)}" if shape is not None else type(data).__name__
+    raise TypeError(f"data must be a tensor X (unlabeled) or a tuple (X, y) of tensors, got {what}")
+
+
+def _check_settings(mode, temperature, alpha, min_confidence) -> tuple[float, float, float]:
+    """The mode's own settings; one set for another mode is an error, not silently ignored."""
+    check_choice(mode, "mode", MODES)
+    owner = {"temperature": "kd", "alpha": "kd", "min_confidence": "pseudo"}
+    given = {"temperature": temperature, "alpha": alpha, "min_confidence": min_confidence}
+    for name, value in given.items():
+        if value is not None and owner[name] != mode:
+            raise ValueError(f"{name}={value!r} has no effect with mode={mode!r} (it applies to "
+                             f"mode={owner[name]!r}); leave it out")
+    T = _check_temperature(DEFAULT_TEMPERATURE if temperature is None else temperature)
+    alpha = _check_alpha(DEFAULT_ALPHA if alpha is None else alpha)
+    min_confidence = check_number(0.0 if min_confidence is None else min_confidence, "min_confidence",
+                                  low=0.0, high=1.0)
+    return T, alpha, min_confidence
 
 
 def distill(teacher: nn.Module | None, student: nn.Module, data, *, mode: str = "kd", unlabeled=None,
-            temperature: float = 4.0, alpha: float = 0.5, min_confidence: float = 0.0,
+            temperature: float | None = None, alpha: float | None = None, min_confidence: float | None = None,
             teacher_logits: torch.Tensor | None = None, teacher_batch_size: int = 1024,
             val=None, epochs: int, lr: float, device=None, **fit_kwargs) -> pd.DataFrame:
     """Train ``student`` from ``teacher`` with :func:`labkit.train.fit`; return fit's per-epoch history.
@@ -244,42 +254,50 @@ def distill(teacher: nn.Module | None, student: nn.Module, data, *, mode: str = 
     ``unlabeled``: an optional pool of images without labels that the teacher labels.
 
     ``mode``:
-      * ``"kd"`` — knowledge distillation, :func:`kd_loss` with ``temperature`` and ``alpha``; pool images
-        get only the soft term (their label is ``IGNORE_INDEX``);
+      * ``"kd"`` — knowledge distillation, :func:`kd_loss` with ``temperature`` (default 4) and ``alpha``
+        (default 0.5); pool images get only the soft term (their label is ``IGNORE_INDEX``);
       * ``"pseudo"`` — the student fits true labels where there are some and the teacher's argmax labels on
-        the pool (001 §3.5), keeping pool rows whose teacher confidence ≥ ``min_confidence``;
+        the pool (001 §3.5), keeping pool rows whose teacher confidence ≥ ``min_confidence`` (default 0);
         with ``data=X`` alone every row is pseudo-labelled;
-      * ``"document"`` — 001 §4.5/§4.6 as written (:func:`document_kd_loss`), to measure it.
+      * ``"document"`` — 001 §4.5/§4.6 as written (``labkit.errata.document_kd_loss``), to measure it: its
+        loss is NaN by design, so fit trains on regardless (``allow_nonfinite_loss=True``).
+    A setting of another mode (``min_confidence`` with ``"kd"``, ``temperature`` with ``"pseudo"`` ...) is
+    an error rather than silently ignored.
 
     The teacher is put in ``eval()`` mode and run once, without gradients, over all training images
     (labelled first, then pool); pass ``teacher_logits`` (in that order) to reuse a cached pass and skip it.
     Cached logits are for un-augmented images, so ``augment=True`` is refused in ``"kd"``/``"document"``.
-    Other keyword arguments (``batch_size``, ``optimizer``, ``schedule``, ``random_state``, ...) go to
-    ``fit`` unchanged.
+    Images are checked as ``fit`` checks them (uint8 or [0, 1] floats, the student's channel count), labels
+    against the teacher's classes, teacher logits for NaN. Other keyword arguments (``batch_size``,
+    ``optimizer``, ``schedule``, ``random_state``, ...) go to ``fit`` unchanged.
     """
     import torch
 
+    from labkit.errata import document_kd_loss
     from labkit.train import fit
 
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    _check_module(student, "student")
-    T = _check_temperature(temperature)
-    alpha = _check_alpha(alpha)
-    check_positive_int(teacher_batch_size, "teacher_batch_size")
+    T, alpha, min_confidence = _check_settings(mode, temperature, alpha, min_confidence)
+    check_module(student, "student")
+    if teacher is not None:
+        check_module(teacher, "teacher")
+    check_int(teacher_batch_size, "teacher_batch_size", low=1)
     if "loss_fn" in fit_kwargs:
         raise TypeError("distill sets fit's loss_fn from mode; pass mode= instead of loss_fn=")
+    if "allow_nonfinite_loss" in fit_kwargs:
+        raise TypeError("distill sets fit's allow_nonfinite_loss from mode (True for mode='document' only)")
     if mode != "pseudo" and fit_kwargs.get("augment"):
         raise ValueError(f"augment=True with mode={mode!r}: the cached teacher logits are for un-augmented "
                          "images, so the student would match the wrong targets")
 
-    X, y = _split_data(data)
+    channels = input_channels(student)
+    X, y = _split_data(data, channels)
     if unlabeled is not None:
         if not isinstance(unlabeled, torch.Tensor):
-            raise TypeError(f"unlabeled must be an image tensor, got {_describe(unlabeled)}")
+            raise TypeError(f"unlabeled must be an image tensor, got {type(unlabeled).__name__}")
         if tuple(unlabeled.shape[1:]) != tuple(X.shape[1:]):
             raise ValueError(f"unlabeled images have shape {tuple(unlabeled.shape[1:])} but data's have "
                              f"{tuple(X.shape[1:])}")
+        check_images(unlabeled, "unlabeled", caller="distill", channels=channels)
         X_all = torch.cat([X, unlabeled])
     else:
         X_all = X
@@ -291,11 +309,15 @@ def distill(teacher: nn.Module | None, student: nn.Module, data, *, mode: str = 
         teacher_logits = compute_teacher_logits(teacher, X_all, batch_size=teacher_batch_size, device=device)
     elif not isinstance(teacher_logits, torch.Tensor) or teacher_logits.ndim != 2 \
             or teacher_logits.shape[0] != X_all.shape[0]:
+        shape = getattr(teacher_logits, "shape", None)
         raise ValueError(f"teacher_logits must be a 2-D tensor with one row per training image "
-                         f"({X_all.shape[0]}: labelled, then unlabeled), got {_describe(teacher_logits)}")
+                         f"({X_all.shape[0]}: labelled, then unlabeled), got "
+                         f"{type(teacher_logits).__name__}{'' if shape is None else f' of shape {tuple(shape)}'}")
     elif teacher is not None:
         teacher.eval()  # never trained or run in train mode here; the cached logits stand in for it
-    t_logits = teacher_logits.detach().float().cpu()
+    t_logits = check_finite_tensor(teacher_logits, "teacher_logits").detach().float().cpu()
+    if y is not None:
+        check_targets(y, "data[1] (y)", num_classes=t_logits.shape[1])
 
     if mode == "pseudo":
         labels, confidence = pseudo_labels(t_logits)
@@ -317,14 +339,13 @@ def distill(teacher: nn.Module | None, student: nn.Module, data, *, mode: str = 
     if mode == "kd":
         def loss_fn(logits, target, t, is_labelled):
             if not any_labels:
-                return kd_loss(logits, t, temperature=T, alpha=alpha)
-            return kd_loss(logits, t, torch.where(is_labelled, target, IGNORE_INDEX), temperature=T,
-                           alpha=alpha)
+                return _kd_loss(logits, t, None, T, alpha)
+            return _kd_loss(logits, t, torch.where(is_labelled, target, IGNORE_INDEX), T, alpha)
     else:
         def loss_fn(logits, target, t, is_labelled):
             return document_kd_loss(logits, t)
     return fit(student, (X_all, fit_y, t_logits, labelled), val, epochs=epochs, lr=lr, loss_fn=loss_fn,
-               device=device, **fit_kwargs)
+               device=device, allow_nonfinite_loss=mode == "document", **fit_kwargs)
 
 
 # ------------------------------------------------------------------------------------ partial updates
@@ -332,51 +353,41 @@ def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:
     """Number of parameters (only those with ``requires_grad=True`` when ``trainable_only``)."""
     from labkit import transfer
 
-    _check_module(model, "model")
-    return transfer.count_trainable(model) if trainable_only else transfer.count_parameters(model)
+    check_module(model, "model")
+    if check_bool(trainable_only, "trainable_only"):
+        return transfer.count_trainable(model)
+    return transfer.count_parameters(model)
 
 
-def _keep_in_eval(module, inputs):  # forward pre-hook: a frozen BatchNorm never uses batch statistics
-    module.training = False
+def _check_trainable(model: nn.Module, trainable) -> tuple[str, ...] | None:
+    if trainable is None or (isinstance(trainable, str) and trainable == "all"):
+        return None
+    prefixes = (trainable,) if isinstance(trainable, str) else tuple(trainable)
+    if not prefixes or not all(isinstance(p, str) and p for p in prefixes):
+        raise ValueError(f"trainable must be None, 'all' or non-empty module names, got {trainable!r}")
+    return prefixes
 
 
 def set_trainable(model: nn.Module, trainable: Sequence[str] | str | None) -> int:
-    """Give ``requires_grad=False`` to every parameter outside the named sub-modules; return how many train.
+    """Train only the named sub-modules; return how many parameters train.
 
-    ``trainable``: prefixes of parameter names (``("fc",)``, ``("layer3", "fc")``), or ``None``/``"all"``
-    for every parameter. BatchNorm layers wholly inside the frozen part are kept in ``eval()`` mode (their
-    running statistics stop changing), so the frozen part computes exactly what it did before the update.
-    Unknown prefixes raise ``ValueError``.
+    ``trainable``: module names (``("fc",)``, ``("layer3", "fc")``), or ``None``/``"all"`` for every
+    parameter. Built on :func:`labkit.transfer.freeze`: everything else gets ``requires_grad=False`` and its
+    BatchNorm layers become eval-mode ``FrozenBatchNorm`` (their statistics stop changing), so the frozen part
+    computes exactly what it did before the update. Calling it again starts from the unfrozen model;
+    ``None``/``"all"`` undoes the freezing (``labkit.transfer.unfreeze``) and makes every parameter train.
+    Unknown names raise ``ValueError``.
     """
-    from torch import nn
+    from labkit import transfer
 
-    _check_module(model, "model")
-    if trainable is None or trainable == "all":
-        prefixes = None
+    check_module(model, "model")
+    prefixes = _check_trainable(model, trainable)
+    if prefixes is None:
+        transfer.unfreeze(model)
+        for param in model.parameters():
+            param.requires_grad_(True)
     else:
-        prefixes = (trainable,) if isinstance(trainable, str) else tuple(trainable)
-        if not prefixes or not all(isinstance(p, str) and p for p in prefixes):
-            raise ValueError(f"trainable must be None, 'all' or non-empty name prefixes, got {trainable!r}")
-        names = [n for n, _ in model.named_parameters()]
-        unknown = [p for p in prefixes if not any(n == p or n.startswith(p + ".") for n in names)]
-        if unknown:
-            tops = sorted({n.split(".")[0] for n in names})
-            raise ValueError(f"trainable names {unknown} match no parameter; top-level modules are {tops}")
-
-    def is_trainable(name: str) -> bool:
-        return prefixes is None or any(name == p or name.startswith(p + ".") for p in prefixes)
-
-    for name, param in model.named_parameters():
-        param.requires_grad_(is_trainable(name))
-    for name, module in model.named_modules():
-        hook = getattr(module, "_labkit_eval_hook", None)
-        if hook is not None:
-            hook.remove()
-            del module._labkit_eval_hook
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            own = [f"{name}.{n}" if name else n for n, _ in module.named_parameters()]
-            if own and not any(is_trainable(n) for n in own):
-                module._labkit_eval_hook = module.register_forward_pre_hook(_keep_in_eval)
+        transfer.freeze(model, trainable=prefixes)
     return count_parameters(model)
 
 
@@ -384,16 +395,26 @@ def partial_update(model: nn.Module, train, val=None, *, trainable: Sequence[str
                    epochs: int, lr: float, **fit_kwargs) -> pd.DataFrame:
     """Incremental update (001 §3.4/§4.4, corrected): train only ``trainable`` with :func:`labkit.train.fit`.
 
-    The rest gets ``requires_grad=False`` (see :func:`set_trainable`), so autograd skips it — the document
-    only left it out of the optimiser and still paid for its gradients. Returns fit's history (its
-    ``seconds`` column is the time per epoch) with ``trainable_params`` and ``total_params`` columns added.
+    The rest is frozen for the update (``with labkit.transfer.frozen(model, ...)``: ``requires_grad=False``
+    and eval-mode BatchNorm), so autograd skips it — the document only left it out of the optimiser and
+    still paid for its gradients — and is unfrozen afterwards: the model comes back as it was, with the
+    named part updated. Returns fit's history (its ``seconds`` column is the time per epoch) with
+    ``trainable_params`` and ``total_params`` columns added.
     """
+    from labkit import transfer
     from labkit.train import fit
 
-    n_trainable = set_trainable(model, trainable)
-    if n_trainable == 0:
-        raise ValueError(f"trainable={trainable!r} leaves no parameter to train")
-    history = fit(model, train, val, epochs=epochs, lr=lr, **fit_kwargs)
+    check_module(model, "model")
+    prefixes = _check_trainable(model, trainable)
+    if prefixes is None:
+        n_trainable = set_trainable(model, None)
+        history = fit(model, train, val, epochs=epochs, lr=lr, **fit_kwargs)
+    else:
+        with transfer.frozen(model, trainable=prefixes):
+            n_trainable = count_parameters(model)
+            if n_trainable == 0:
+                raise ValueError(f"trainable={trainable!r} leaves no parameter to train")
+            history = fit(model, train, val, epochs=epochs, lr=lr, **fit_kwargs)
     history["trainable_params"] = n_trainable
     history["total_params"] = count_parameters(model, trainable_only=False)
     return history
@@ -412,15 +433,18 @@ def backward_seconds(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, repe
     import torch
     import torch.nn.functional as F
 
-    from labkit.core import get_device
+    from labkit.train import prepare_images
 
-    _check_module(model, "model")
-    check_positive_int(repeats, "repeats")
-    device = get_device(device)
+    check_module(model, "model")
+    X = check_images(X, "X", caller="backward_seconds", channels=input_channels(model))
+    y = check_targets(y, "y")
+    if len(y) != len(X):
+        raise ValueError(f"y has {len(y)} entries but X has {len(X)} rows")
+    check_int(repeats, "repeats", low=1)
+    device = check_device(device)
     was_training = model.training
     model.to(device).eval()  # eval: BatchNorm running statistics stay as they are
-    X = X.to(device)
-    X = X.float() / 255.0 if X.dtype == torch.uint8 else X.float()
+    X = prepare_images(X, device=device)
     y = y.to(device)
     times = []
     for _ in range(repeats + 1):  # the first pass warms up and is not counted

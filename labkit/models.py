@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from labkit._validation import check_positive_int
+from labkit._validation import check_bool, check_choice, check_int, check_number
 
 __all__ = [
     "CIFAR10_MEAN",
@@ -26,9 +26,13 @@ __all__ = [
     "CifarResNet",
     "Normalize",
     "SmallCNN",
+    "RESNETS",
+    "WeightsUnavailable",
     "cifar_resnet",
     "conv_autoencoder",
     "small_cnn",
+    "resolve_weights",
+    "torchvision_model",
     "torchvision_resnet",
 ]
 
@@ -38,6 +42,17 @@ CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
+def _stats(values, name: str, *, positive: bool = False) -> tuple[float, ...]:
+    """A non-empty sequence of finite numbers (positive ones for a std)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of numbers (one per channel), got {values!r}")
+    values = tuple(values)
+    if not values:
+        raise ValueError(f"{name} must be a non-empty sequence of floats, got {values!r}")
+    for i, v in enumerate(values):
+        check_number(v, f"{name}[{i}]", low=0.0 if positive else None, low_open=positive)
+    return tuple(float(v) for v in values)
+
 
 def _default_stats(in_channels: int, mean, std) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Fashion-MNIST statistics for 1 channel, CIFAR-10's for 3, 0.5/0.25 otherwise, unless given."""
@@ -45,7 +60,11 @@ def _default_stats(in_channels: int, mean, std) -> tuple[tuple[float, ...], tupl
         mean = {1: FASHION_MNIST_MEAN, 3: CIFAR10_MEAN}.get(in_channels, (0.5,) * in_channels)
     if std is None:
         std = {1: FASHION_MNIST_STD, 3: CIFAR10_STD}.get(in_channels, (0.25,) * in_channels)
-    return tuple(mean), tuple(std)
+    mean, std = _stats(mean, "mean"), _stats(std, "std", positive=True)
+    if len(mean) != in_channels or len(std) != in_channels:
+        raise ValueError(f"mean and std must have one entry per channel (in_channels={in_channels}), got "
+                         f"mean={mean!r}, std={std!r}")
+    return mean, std
 
 
 class Normalize(nn.Module):
@@ -53,14 +72,11 @@ class Normalize(nn.Module):
 
     def __init__(self, mean: Sequence[float], std: Sequence[float]):
         super().__init__()
-        mean_t = torch.as_tensor(tuple(mean), dtype=torch.float32)
-        std_t = torch.as_tensor(tuple(std), dtype=torch.float32)
-        if mean_t.ndim != 1 or mean_t.numel() == 0:
-            raise ValueError(f"mean must be a non-empty sequence of floats, got {mean!r}")
-        if std_t.shape != mean_t.shape:
-            raise ValueError(f"std must have one entry per channel like mean ({mean_t.numel()}), got {std!r}")
-        if not bool((std_t > 0).all()):
-            raise ValueError(f"std must be positive, got {std!r}")
+        mean, std = _stats(mean, "mean"), _stats(std, "std", positive=True)
+        if len(std) != len(mean):
+            raise ValueError(f"std must have one entry per channel like mean ({len(mean)}), got {std!r}")
+        mean_t = torch.as_tensor(mean, dtype=torch.float32)
+        std_t = torch.as_tensor(std, dtype=torch.float32)
         self.register_buffer("mean", mean_t.view(1, -1, 1, 1))
         self.register_buffer("std", std_t.view(1, -1, 1, 1))
 
@@ -86,9 +102,9 @@ class SmallCNN(nn.Module):
     def __init__(self, in_channels: int = 1, num_classes: int = 10, width: int = 32,
                  mean: Sequence[float] | None = None, std: Sequence[float] | None = None):
         super().__init__()
-        check_positive_int(in_channels, "in_channels")
-        check_positive_int(num_classes, "num_classes", minimum=2)
-        check_positive_int(width, "width")
+        check_int(in_channels, "in_channels", low=1)
+        check_int(num_classes, "num_classes", low=2)
+        check_int(width, "width", low=1)
         self.normalize = Normalize(*_default_stats(in_channels, mean, std))
         w = width
         self.features = nn.Sequential(
@@ -137,12 +153,12 @@ class CifarResNet(nn.Module):
     def __init__(self, depth: int = 20, width: int = 1, in_channels: int = 3, num_classes: int = 10,
                  mean: Sequence[float] | None = None, std: Sequence[float] | None = None):
         super().__init__()
-        check_positive_int(depth, "depth", minimum=8)
+        check_int(depth, "depth", low=8)
         if (depth - 2) % 6:
             raise ValueError(f"depth must be 6n+2 (8, 14, 20, 32, 44, 56, ...), got {depth!r}")
-        check_positive_int(width, "width")
-        check_positive_int(in_channels, "in_channels")
-        check_positive_int(num_classes, "num_classes", minimum=2)
+        check_int(width, "width", low=1)
+        check_int(in_channels, "in_channels", low=1)
+        check_int(num_classes, "num_classes", low=2)
         n = (depth - 2) // 6
         widths = (16 * width, 32 * width, 64 * width)
         self.normalize = Normalize(*_default_stats(in_channels, mean, std))
@@ -182,6 +198,50 @@ def _normalize_input(module: nn.Module, args: tuple) -> tuple:
 _TORCHVISION_ARCHS = ("resnet18", "resnet34", "resnet50")
 
 
+class WeightsUnavailable(RuntimeError):
+    """Pretrained weights could not be loaded (typically: offline); the message says what to do."""
+
+
+RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101")
+
+
+def resolve_weights(arch: str, weights):
+    """The member of torchvision's weights enum for ``arch`` that ``weights`` names (``"DEFAULT"``,
+    ``"IMAGENET1K_V2"``, ``"ResNet50_Weights.IMAGENET1K_V2"`` or the member itself); ``None`` stays ``None``."""
+    import torchvision
+
+    check_choice(arch, "arch", RESNETS)
+    enum = torchvision.models.get_model_weights(arch)
+    if weights is None or isinstance(weights, enum):
+        return weights
+    if isinstance(weights, str):
+        try:
+            return enum[weights.split(".")[-1]]
+        except KeyError as err:
+            raise ValueError(f"weights must be None or one of {[w.name for w in enum] + ['DEFAULT']}, "
+                             f"got {weights!r}") from err
+    raise TypeError(f"weights must be None, a name or a {enum.__name__}, got {weights!r}")
+
+
+def torchvision_model(arch: str, *, weights=None) -> nn.Module:
+    """``torchvision.models.<arch>(weights=weights)`` as torchvision builds it: the one way labkit fetches
+    ImageNet weights (the weights API; never ``pretrained=True``). Weights that cannot be downloaded or read
+    (offline, a damaged file) raise :class:`WeightsUnavailable`, which says how to get them."""
+    import torchvision
+
+    weight = resolve_weights(arch, weights)
+    try:
+        return getattr(torchvision.models, arch)(weights=weights)
+    except Exception as err:  # network errors come as URLError, OSError, RuntimeError...
+        if weight is None:
+            raise
+        raise WeightsUnavailable(
+            f"could not load {weight} ({type(err).__name__}: {err}). torchvision downloads it from "
+            f"{weight.url} into {torch.hub.get_dir()}/checkpoints; with no network, copy the file there, "
+            "or use the offline protocol (a source model pretrained here)."
+        ) from err
+
+
 def torchvision_resnet(arch: str = "resnet18", num_classes: int = 10, in_channels: int = 3, *,
                        weights=None, small_input: bool = True,
                        mean: Sequence[float] | None = None, std: Sequence[float] | None = None) -> nn.Module:
@@ -195,18 +255,18 @@ def torchvision_resnet(arch: str = "resnet18", num_classes: int = 10, in_channel
     weights sums the pretrained RGB filters, which is exactly the RGB model on a grey image copied to
     3 channels (apart from normalisation, which then uses the mean of the ImageNet statistics).
     Parameter names are torchvision's (``conv1``, ``layer1``..``layer4``, ``fc``); the normalisation runs
-    as a forward pre-hook of the submodule ``normalize``.
+    as a forward pre-hook of the submodule ``normalize``. Weights that cannot be downloaded (offline) raise
+    :class:`WeightsUnavailable`.
     """
-    import torchvision
-
-    if arch not in _TORCHVISION_ARCHS:
-        raise ValueError(f"arch must be one of {_TORCHVISION_ARCHS}, got {arch!r}")
-    check_positive_int(num_classes, "num_classes", minimum=2)
-    check_positive_int(in_channels, "in_channels")
-    if not isinstance(small_input, bool):
-        raise TypeError(f"small_input must be a bool, got {small_input!r}")
-    model = getattr(torchvision.models, arch)(weights=weights)
-    pretrained = weights is not None
+    check_choice(arch, "arch", _TORCHVISION_ARCHS)
+    check_int(num_classes, "num_classes", low=2)
+    check_int(in_channels, "in_channels", low=1)
+    check_bool(small_input, "small_input")
+    pretrained = resolve_weights(arch, weights) is not None
+    if pretrained and in_channels not in (1, 3):
+        raise ValueError(f"in_channels must be 1 or 3 with pretrained weights, got {in_channels!r}")
+    _default_stats(in_channels, mean, std)  # checks mean and std before any download
+    model = torchvision_model(arch, weights=weights)
     if pretrained and mean is None and std is None:
         if in_channels == 3:
             mean, std = IMAGENET_MEAN, IMAGENET_STD
@@ -220,12 +280,7 @@ def torchvision_resnet(arch: str = "resnet18", num_classes: int = 10, in_channel
                           padding=old.padding, bias=False)
         with torch.no_grad():
             w = old.weight
-            if in_channels == 3:
-                conv1.weight.copy_(w)
-            elif in_channels == 1:
-                conv1.weight.copy_(w.sum(dim=1, keepdim=True))
-            else:
-                raise ValueError(f"in_channels must be 1 or 3 with pretrained weights, got {in_channels!r}")
+            conv1.weight.copy_(w if in_channels == 3 else w.sum(dim=1, keepdim=True))
     else:
         conv1 = nn.Conv2d(in_channels, old.out_channels, old.kernel_size, stride=2, padding=old.padding,
                           bias=False)
@@ -250,10 +305,10 @@ class ConvAutoencoder(nn.Module):
     def __init__(self, in_channels: int = 1, latent_dim: int = 64, width: int = 32, image_size: int = 28,
                  mean: Sequence[float] | None = None, std: Sequence[float] | None = None):
         super().__init__()
-        check_positive_int(in_channels, "in_channels")
-        check_positive_int(latent_dim, "latent_dim")
-        check_positive_int(width, "width")
-        check_positive_int(image_size, "image_size", minimum=4)
+        check_int(in_channels, "in_channels", low=1)
+        check_int(latent_dim, "latent_dim", low=1)
+        check_int(width, "width", low=1)
+        check_int(image_size, "image_size", low=4)
         if image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4 (28, 32, ...), got {image_size!r}")
         self.in_channels, self.latent_dim, self.image_size = in_channels, latent_dim, image_size

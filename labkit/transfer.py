@@ -4,10 +4,12 @@ The two deployments of 004 §3.2 — end-to-end fine-tuning and frozen feature e
 plus the pieces they need done right (ERRATA 004, 002 §4):
 
 - :func:`freeze` freezes everything but the named parts *and* their BatchNorm statistics: a frozen
-  ``BatchNorm`` becomes a ``FrozenBatchNorm`` (a fixed affine map, no train mode) and a frozen ``Dropout``
+  ``BatchNorm`` becomes a ``FrozenBatchNorm`` (eval-mode BatchNorm, no train mode) and a frozen ``Dropout``
   an ``Identity`` — what they compute in ``eval()`` — so ``model.train()`` cannot change a frozen part.
-- :func:`extract_features` runs the model in ``eval()`` mode without gradients, batched on the device,
-  and caches the result as ``.npz`` keyed by a hash of the weights and the data: extracted once, reused.
+  The model remembers what was changed: :func:`unfreeze` puts it back, and ``with frozen(model, ...)``
+  freezes for the length of a block (``labkit.distill``'s partial updates use it).
+- :func:`extract_features` runs the model in ``eval()`` mode without gradients, batched on the device
+  (``labkit.train.image_batches``), and caches the result as ``.npz`` keyed by a hash of the weights and the data: extracted once, reused.
 - :func:`linear_probe` fits a logistic regression (a convex solver run to convergence) on features, not
   10 full-batch SGD steps.
 - :func:`finetune` trains all layers or the head plus the last ``k`` blocks with ``labkit.train.fit``.
@@ -22,7 +24,10 @@ import copy
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,22 +35,38 @@ import pandas as pd
 import torch
 from torch import nn
 
-from labkit._validation import RandomState, as_generator, check_features, check_labels, check_positive_int
+from labkit._validation import (
+    RandomState,
+    as_generator,
+    as_seed,
+    check_bool,
+    check_choice,
+    check_classes,
+    check_features,
+    check_images,
+    check_int,
+    check_labels,
+    check_module,
+    check_number,
+    check_same_length,
+)
+from labkit.models import WeightsUnavailable, resolve_weights, torchvision_model
 
 __all__ = [
     "FrozenBatchNorm",
     "TransferNet",
     "WeightsUnavailable",
     "blocks",
-    "document_extract_features",
-    "document_linear_head",
     "count_parameters",
     "count_trainable",
+    "default_cache_dir",
     "extract_features",
     "feature_cache_key",
     "finetune",
-    "imagenet_transfer",
     "freeze",
+    "frozen",
+    "imagenet_transfer",
+    "unfreeze",
     "epochs_for_steps",
     "label_sweep",
     "network_method",
@@ -65,14 +86,16 @@ __all__ = [
 class FrozenBatchNorm(nn.Module):
     """BatchNorm with fixed statistics and affine parameters, for inputs of any rank ``(N, C, ...)``.
 
-    It computes what the original BatchNorm computes in ``eval()`` mode, and has no train mode: the
-    running statistics are buffers that nothing updates. (For 4-D inputs this is
+    It computes exactly what the original BatchNorm computes in ``eval()`` mode (the same
+    ``F.batch_norm`` call, so the same numbers and dtypes under autocast), and has no train mode: the
+    running statistics and affine terms are buffers that nothing updates. (For 4-D inputs this is
     ``torchvision.ops.FrozenBatchNorm2d``; this version also covers ``BatchNorm1d``/``BatchNorm3d``.)
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5):
         super().__init__()
-        self.eps = eps
+        num_features = check_int(num_features, "num_features", low=1)
+        self.eps = check_number(eps, "eps", low=0.0, low_open=True)
         self.register_buffer("weight", torch.ones(num_features))
         self.register_buffer("bias", torch.zeros(num_features))
         self.register_buffer("running_mean", torch.zeros(num_features))
@@ -80,6 +103,8 @@ class FrozenBatchNorm(nn.Module):
 
     @classmethod
     def from_batchnorm(cls, bn: nn.modules.batchnorm._BatchNorm) -> FrozenBatchNorm:
+        if not isinstance(bn, nn.modules.batchnorm._BatchNorm):
+            raise TypeError(f"bn must be a BatchNorm layer, got {type(bn).__name__}")
         if bn.running_mean is None or bn.running_var is None:
             raise ValueError(
                 f"cannot freeze {bn!r}: it has track_running_stats=False, so it has no statistics to freeze"
@@ -101,10 +126,8 @@ class FrozenBatchNorm(nn.Module):
                                       unexpected_keys, error_msgs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = (1, -1) + (1,) * (x.dim() - 2)
-        scale = self.weight * (self.running_var + self.eps).rsqrt()
-        shift = self.bias - self.running_mean * scale
-        return x * scale.reshape(shape) + shift.reshape(shape)
+        return nn.functional.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                                        training=False, eps=self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.weight.shape[0]}, eps={self.eps}"
@@ -133,6 +156,23 @@ def _inside(name: str, prefixes: Sequence[str]) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
+@dataclass
+class _Frozen:
+    """What :func:`freeze` changed, kept on the model (not a module, so not in its state dict)."""
+
+    trainable: tuple[str, ...]
+    requires_grad: dict[str, bool]  # every parameter's flag before freezing
+    replaced: list[tuple[str, nn.Module, nn.Module]]  # (name, original module, its frozen stand-in)
+
+
+_RECORD = "_labkit_frozen"
+
+
+def _set_module(model: nn.Module, name: str, module: nn.Module) -> None:
+    parent_name, _, child = name.rpartition(".")
+    setattr(model.get_submodule(parent_name) if parent_name else model, child, module)
+
+
 def freeze(model: nn.Module, *, trainable: Sequence[str] | str = ("fc",)) -> nn.Module:
     """Freeze every part of ``model`` except the modules named in ``trainable``; return the model.
 
@@ -141,39 +181,84 @@ def freeze(model: nn.Module, *, trainable: Sequence[str] | str = ("fc",)) -> nn.
     (:class:`FrozenBatchNorm`, ``nn.Identity``), so ``model.train()`` cannot change their statistics —
     the mistake of 002 §4, which sets ``requires_grad=False`` and trains with BatchNorm in train mode.
     ``trainable`` holds qualified module names as in ``model.named_modules()`` (``"fc"``, ``"layer4"``,
-    ``"backbone.layer4.1"``); ``()`` freezes everything. The model is changed in place.
+    ``"backbone.layer4.1"``); ``()`` freezes everything. The model is changed in place and remembers what
+    changed: :func:`unfreeze` undoes it. Freezing a frozen model starts from the unfrozen one, so the last
+    call decides what trains.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module(model, "model")
     trainable = _check_module_names(model, trainable, "trainable")
+    _undo_freeze(model)
+    record = _Frozen(trainable, {n: p.requires_grad for n, p in model.named_parameters()}, [])
     for name, param in model.named_parameters():
         param.requires_grad_(_inside(name.rpartition(".")[0], trainable))
-    replacements = []
-    for name, module in model.named_modules():
+    for name, module in list(model.named_modules()):
         if name == "" or _inside(name, trainable):
             continue
         if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            replacements.append((name, FrozenBatchNorm.from_batchnorm(module)))
+            record.replaced.append((name, module, FrozenBatchNorm.from_batchnorm(module)))
         elif isinstance(module, nn.modules.dropout._DropoutNd):
-            replacements.append((name, nn.Identity()))
-    for name, new in replacements:
-        parent_name, _, child = name.rpartition(".")
-        parent = model.get_submodule(parent_name) if parent_name else model
-        setattr(parent, child, new)
+            record.replaced.append((name, module, nn.Identity()))
+    for name, _, stand_in in record.replaced:
+        _set_module(model, name, stand_in)
+    model.__dict__[_RECORD] = record
     return model
+
+
+def unfreeze(model: nn.Module) -> nn.Module:
+    """Undo :func:`freeze`: the original BatchNorm (with the frozen statistics and affine terms, which may
+    have been loaded since) and Dropout layers go back, and every parameter gets back the ``requires_grad``
+    it had before freezing. A model that is not frozen is returned unchanged."""
+    check_module(model, "model")
+    return _undo_freeze(model)
+
+
+def _undo_freeze(model: nn.Module) -> nn.Module:
+    record = model.__dict__.pop(_RECORD, None)
+    if record is None:
+        return model
+    for name, original, stand_in in reversed(record.replaced):
+        try:
+            current = model.get_submodule(name)
+        except AttributeError:
+            continue  # the part was removed or renamed since
+        if current is not stand_in:
+            continue  # replaced by the user since: leave it
+        if isinstance(stand_in, FrozenBatchNorm):
+            original.to(device=stand_in.running_mean.device, dtype=stand_in.running_mean.dtype)
+            with torch.no_grad():
+                for key in ("weight", "bias", "running_mean", "running_var"):
+                    if getattr(original, key) is not None:
+                        getattr(original, key).copy_(getattr(stand_in, key))
+        _set_module(model, name, original)
+    for name, param in model.named_parameters():
+        if name in record.requires_grad:
+            param.requires_grad_(record.requires_grad[name])
+    return model
+
+
+@contextmanager
+def frozen(model: nn.Module, *, trainable: Sequence[str] | str = ("fc",)) -> Iterator[nn.Module]:
+    """``with frozen(model, trainable=...):`` — :func:`freeze` for the length of the block, then
+    :func:`unfreeze` (back to the freezing the model had before, if any)."""
+    before = model.__dict__.get(_RECORD) if isinstance(model, nn.Module) else None
+    freeze(model, trainable=trainable)
+    try:
+        yield model
+    finally:
+        unfreeze(model)
+        if before is not None:
+            freeze(model, trainable=before.trainable)
 
 
 def count_trainable(model: nn.Module) -> int:
     """Number of parameters (scalars) with ``requires_grad=True`` — what an optimiser would update."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module(model, "model")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def count_parameters(model: nn.Module) -> int:
     """Number of parameters (scalars), trainable or not (frozen BatchNorm's buffers are not parameters)."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module(model, "model")
     return sum(p.numel() for p in model.parameters())
 
 
@@ -194,6 +279,7 @@ def blocks(model: nn.Module, *, head: str = "fc") -> list[tuple[str, ...]]:
     blocks, and so on down. A torchvision ResNet gives ``(conv1, bn1), (layer1,) … (layer4,)``; the kit's
     ``small_cnn`` gives its three conv/BatchNorm pairs.
     """
+    check_module(model, "model")
     _check_module_names(model, (head,), "head")
     prefix, module = "", model
     while True:
@@ -212,7 +298,8 @@ def blocks(model: nn.Module, *, head: str = "fc") -> list[tuple[str, ...]]:
 
 def replace_head(model: nn.Module, num_classes: int, *, head: str = "fc") -> nn.Module:
     """Swap the final ``nn.Linear`` named ``head`` for a freshly initialised one with ``num_classes`` outputs."""
-    check_positive_int(num_classes, "num_classes")
+    check_module(model, "model")
+    check_int(num_classes, "num_classes", low=1)
     _check_module_names(model, (head,), "head")
     old = model.get_submodule(head)
     if not isinstance(old, nn.Linear):
@@ -227,24 +314,10 @@ def replace_head(model: nn.Module, num_classes: int, *, head: str = "fc") -> nn.
 # feature extraction, cached
 # --------------------------------------------------------------------------------------------------
 
-def _as_tensor(X, name: str = "X") -> torch.Tensor:
-    """The engine's image check (tensor or array, uint8 or float, [N, ...]) plus N >= 1."""
-    from labkit import train as engine
-
-    X = engine._check_images(engine._as_tensor(X, name), name)
-    if len(X) == 0:
-        raise ValueError(f"{name} must have shape [N, ...] with N >= 1, got {tuple(X.shape)}")
-    return X
-
-
-def _to_model_input(batch: torch.Tensor) -> torch.Tensor:
-    """The engine's convention: uint8 images become float32 in [0, 1]; models own their normalisation."""
-    return batch.float().div_(255) if batch.dtype == torch.uint8 else batch.float()
-
-
 def feature_cache_key(model: nn.Module, X) -> str:
     """A sha256 over the model's architecture (``repr``), its weights and buffers, and the data's bytes."""
-    X = _as_tensor(X)
+    check_module(model, "model")
+    X = check_images(X, "X", caller="feature_cache_key")
     h = hashlib.sha256()
     h.update(repr(model).encode())
     for name, tensor in model.state_dict().items():
@@ -269,41 +342,46 @@ def extract_features(model: nn.Module, X, *, batch_size: int = 512, device=None,
 
     The model runs in ``eval()`` mode (BatchNorm uses its running statistics and does not update them —
     004 §4.2 extracts in train mode) under ``torch.no_grad()``, in batches on ``device``
-    (``labkit.get_device()`` by default); its previous mode and device are restored afterwards. uint8
-    images are fed as float32 in [0, 1]. ``cache=True`` stores the result under
+    (``labkit.get_device()`` by default) from ``labkit.train.image_batches``; its previous mode and device are
+    restored afterwards. uint8 images are fed as float32 in [0, 1]. ``cache=True`` stores the result under
     :func:`default_cache_dir` (a folder path chooses another place, ``False`` turns caching off) as
-    ``features-<hash>.npz``, keyed by :func:`feature_cache_key`: a changed weight or image misses.
+    ``features-<hash>.npz``, keyed by :func:`feature_cache_key`: a changed weight or image misses. A cache
+    file that cannot be read is recomputed (with a warning) and overwritten.
     """
-    from labkit.core import get_device
+    from labkit import train as engine
+    from labkit._validation import check_device, input_channels
 
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    X = _as_tensor(X)
-    check_positive_int(batch_size, "batch_size")
+    check_module(model, "model")
+    X = check_images(X, "X", caller="extract_features", channels=input_channels(model))
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    progress = check_bool(progress, "progress")
     if not isinstance(cache, (bool, str, os.PathLike)):
         raise TypeError(f"cache must be True, False or a folder path, got {cache!r}")
+    device = check_device(device)
     path = None
     if cache is not False:
         folder = default_cache_dir() if cache is True else Path(cache).expanduser()
         path = folder / f"features-{feature_cache_key(model, X)[:32]}.npz"
         if path.is_file():
-            with np.load(path, allow_pickle=False) as stored:
-                return stored["features"]
-    device = get_device(device)
+            try:
+                with np.load(path, allow_pickle=False) as stored:
+                    return stored["features"]
+            except Exception as err:  # a damaged cache file is a miss, not a failure
+                warnings.warn(f"feature cache {str(path)!r} could not be read ({type(err).__name__}: {err}); "
+                              "extracting again", stacklevel=2)
     was_training = model.training
     first = next(model.parameters(), None)
     home = first.device if first is not None else torch.device("cpu")
-    model.to(device).eval()
-    chunks = []
-    starts = range(0, len(X), batch_size)
+    batches = engine.image_batches(X, batch_size=batch_size, device=device)
     if progress:
         from tqdm.auto import tqdm
 
-        starts = tqdm(starts, desc="features", unit="batch")
+        batches = tqdm(batches, total=-(-len(X) // batch_size), desc="features", unit="batch")
+    model.to(device).eval()
+    chunks = []
     try:
         with torch.no_grad():
-            for start in starts:
-                batch = _to_model_input(X[start:start + batch_size].to(device, non_blocking=True))
+            for batch in batches:
                 chunks.append(model(batch).flatten(1).float().cpu())
     finally:
         model.to(home).train(was_training)
@@ -331,15 +409,13 @@ def linear_probe(features, y, *, C: float = 1.0, max_iter: int = 2000, random_st
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from labkit._validation import as_seed
-
     F = check_features(features, "features")
     y = check_labels(y, len(F))
     if len(np.unique(y)) < 2:
         raise ValueError(f"y must hold at least two classes, got {np.unique(y).tolist()}")
-    if not np.isfinite(C) or C <= 0:
-        raise ValueError(f"C must be a positive number, got {C!r}")
-    check_positive_int(max_iter, "max_iter")
+    check_classes(y, "y")
+    C = check_number(C, "C", low=0.0, low_open=True)
+    check_int(max_iter, "max_iter", low=1)
     clf = LogisticRegression(C=C, max_iter=max_iter, random_state=as_seed(random_state))
     return make_pipeline(StandardScaler(), clf).fit(F, y)
 
@@ -349,32 +425,35 @@ def finetune(model: nn.Module, train, val=None, *, unfreeze: int | str = "all", 
     """Fine-tune ``model`` with ``labkit.train.fit``: all layers (``unfreeze="all"``, 004 §3.2.1), or
     the head plus the last ``unfreeze`` blocks of :func:`blocks` (``0`` = the head only, i.e. a
     linear probe trained by SGD), the rest frozen with :func:`freeze`. Returns ``fit``'s history.
+    A model frozen before is unfrozen first: ``unfreeze`` alone decides what trains.
     """
     from labkit import train as engine
 
-    if unfreeze != "all":
-        found = blocks(model, head=head)
+    check_module(model, "model")
+    if isinstance(unfreeze, str) and unfreeze == "all":
+        _check_module_names(model, (head,), "head")
+        _undo_freeze(model)
+        for param in model.parameters():
+            param.requires_grad_(True)
+    else:
         if isinstance(unfreeze, bool) or not isinstance(unfreeze, (int, np.integer)):
             raise TypeError(f"unfreeze must be 'all' or an int, got {unfreeze!r}")
+        before = model.__dict__.get(_RECORD)
+        _undo_freeze(model)  # blocks are counted on the whole model
+        found = blocks(model, head=head)
         if not 0 <= unfreeze <= len(found):
+            if before is not None:
+                freeze(model, trainable=before.trainable)
             raise ValueError(f"unfreeze must be 'all' or in [0, {len(found)}] (blocks {found}), "
                              f"got {unfreeze!r}")
         names = [name for block in found[len(found) - int(unfreeze):] for name in block]
         freeze(model, trainable=(*names, head))
-    else:
-        _check_module_names(model, (head,), "head")
-        for param in model.parameters():
-            param.requires_grad_(True)
     return engine.fit(model, train, val, epochs=epochs, lr=lr, **fit_kwargs)
 
 
 # --------------------------------------------------------------------------------------------------
 # ImageNet-pretrained ResNet (full profile)
 # --------------------------------------------------------------------------------------------------
-
-class WeightsUnavailable(RuntimeError):
-    """Pretrained weights could not be loaded (typically: offline); the message says what to do."""
-
 
 class TransferNet(nn.Module):
     """``fc(flatten(backbone(preprocess(x))))``: a backbone with its input transform and a new head.
@@ -386,6 +465,9 @@ class TransferNet(nn.Module):
 
     def __init__(self, preprocess: nn.Module, backbone: nn.Module, fc: nn.Linear):
         super().__init__()
+        check_module(preprocess, "preprocess")
+        check_module(backbone, "backbone")
+        check_module(fc, "fc")
         self.preprocess = preprocess
         self.backbone = backbone
         self.fc = fc
@@ -408,36 +490,16 @@ def pretrained_resnet(arch: str = "resnet50", *, num_classes: int, weights: str 
     ``weights=None`` gives random weights with the same preprocessing (ImageNet statistics). Raises
     :class:`WeightsUnavailable` when the weights cannot be downloaded or read.
     """
-    import torchvision
     from torchvision.transforms._presets import ImageClassification
 
-    archs = ("resnet18", "resnet34", "resnet50", "resnet101")
-    if arch not in archs:
-        raise ValueError(f"arch must be one of {archs}, got {arch!r}")
-    check_positive_int(num_classes, "num_classes")
+    from labkit.models import RESNETS
+
+    check_choice(arch, "arch", RESNETS)
+    check_int(num_classes, "num_classes", low=1)
     if input_size is not None:
-        check_positive_int(input_size, "input_size", minimum=8)
-    enum = torchvision.models.get_model_weights(arch)
-    if weights is None:
-        weight = None
-    elif isinstance(weights, enum):
-        weight = weights
-    elif isinstance(weights, str):
-        try:
-            weight = enum[weights.split(".")[-1]]
-        except KeyError as err:
-            raise ValueError(f"weights must be None or one of {[w.name for w in enum] + ['DEFAULT']}, "
-                             f"got {weights!r}") from err
-    else:
-        raise TypeError(f"weights must be None, a name or a {enum.__name__}, got {weights!r}")
-    try:
-        net = torchvision.models.get_model(arch, weights=weight)
-    except Exception as err:  # network errors come as URLError, OSError, RuntimeError...
-        raise WeightsUnavailable(
-            f"could not load {weight} ({type(err).__name__}: {err}). torchvision downloads it from "
-            f"{weight.url} into {torch.hub.get_dir()}/checkpoints; with no network, copy the file there, "
-            "or use the offline protocol (a source model pretrained here)."
-        ) from err
+        check_int(input_size, "input_size", low=8)
+    weight = resolve_weights(arch, weights)
+    net = torchvision_model(arch, weights=weight)  # WeightsUnavailable offline
     if weight is not None:
         preset = weight.transforms()
         mean, std = list(preset.mean), list(preset.std)
@@ -487,18 +549,25 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
             raise TypeError(f"methods[{name!r}] must be callable, got {fn!r}")
     y_pool = check_labels(np.asarray(y_pool), name="y_pool")
     y_test = check_labels(np.asarray(y_test), name="y_test")
+    check_classes(y_pool, "y_pool", min_classes=1)
+    progress = check_bool(progress, "progress")
+    if isinstance(labels_per_class, (str, bytes)) or not hasattr(labels_per_class, "__iter__"):
+        raise TypeError(f"labels_per_class must be a sequence of ints and 'all', got {labels_per_class!r}")
+    labels_per_class = list(labels_per_class)
+    if not labels_per_class:
+        raise ValueError("labels_per_class must name at least one label count")
     if isinstance(n_repeats, dict):
         missing = [n for n in labels_per_class if n not in n_repeats]
         if missing:
             raise ValueError(f"n_repeats has no entry for labels_per_class {missing} (has {list(n_repeats)})")
-        repeats = {n: check_positive_int(n_repeats[n], "n_repeats") for n in labels_per_class}
+        repeats = {n: check_int(n_repeats[n], "n_repeats", low=1) for n in labels_per_class}
     else:
-        repeats = dict.fromkeys(labels_per_class, check_positive_int(n_repeats, "n_repeats"))
+        repeats = dict.fromkeys(labels_per_class, check_int(n_repeats, "n_repeats", low=1))
     smallest = np.unique(y_pool, return_counts=True)[1].min()
     for n in labels_per_class:
         if isinstance(n, str) and n == "all":
             continue
-        check_positive_int(n, "labels_per_class")
+        check_int(n, "labels_per_class", low=1)
         if n > smallest:
             raise ValueError(f"labels_per_class={n} exceeds the smallest class of the pool ({smallest})")
     base = int(as_generator(random_state).integers(0, 2**31 - 1))
@@ -530,9 +599,9 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
 def epochs_for_steps(n_samples: int, steps: int, batch_size: int) -> int:
     """Epochs that give at least ``steps`` optimiser steps on ``n_samples`` samples: a fixed step budget,
     so a run on 5 labelled images takes as many updates as a run on 5 000."""
-    check_positive_int(n_samples, "n_samples")
-    check_positive_int(steps, "steps")
-    check_positive_int(batch_size, "batch_size")
+    check_int(n_samples, "n_samples", low=1)
+    check_int(steps, "steps", low=1)
+    check_int(batch_size, "batch_size", low=1)
     return max(1, -(-steps // -(-n_samples // batch_size)))
 
 
@@ -546,11 +615,23 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
     Info columns: ``trainable_params``, ``epochs`` and ``seconds_per_epoch``.
     """
     from labkit import train as engine
+    from labkit._validation import check_device
 
     if not callable(build):
         raise TypeError(f"build must be a callable seed -> model, got {build!r}")
-    y_pool = torch.as_tensor(np.asarray(y_pool))
-    check_positive_int(steps, "steps")
+    X_pool = check_images(X_pool, "X_pool", caller="network_method")
+    X_test = check_images(X_test, "X_test", caller="network_method")
+    y_pool = torch.as_tensor(check_labels(np.asarray(y_pool), name="y_pool"))
+    check_same_length("X_pool", X_pool, "y_pool", y_pool)
+    check_int(steps, "steps", low=1)
+    check_number(lr, "lr", low=0.0, low_open=True)
+    if not (isinstance(unfreeze, str) and unfreeze == "all"):
+        check_int(unfreeze, "unfreeze", low=0)
+    if not isinstance(head, str):
+        raise TypeError(f"head must be a module name (str), got {head!r}")
+    check_int(batch_size, "batch_size", low=1)
+    check_int(eval_batch_size, "eval_batch_size", low=1)
+    check_device(device)
 
     def method(idx, seed):
         model = build(seed)
@@ -572,6 +653,7 @@ def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:
     F_pool = check_features(F_pool, "F_pool")
     F_test = check_features(F_test, "F_test")
     y_pool = check_labels(np.asarray(y_pool), len(F_pool), "y_pool")
+    C = check_number(C, "C", low=0.0, low_open=True)
     if F_pool.shape[1] != F_test.shape[1]:
         raise ValueError(f"F_test has {F_test.shape[1]} features, F_pool {F_pool.shape[1]}")
 
@@ -583,58 +665,12 @@ def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:
     return method
 
 
-# --------------------------------------------------------------------------------------------------
-# the documents' code, reproduced so the notebook can measure what it costs (ERRATA 004 §4.2)
-# --------------------------------------------------------------------------------------------------
-
-def document_extract_features(model: nn.Module, X, *, batch_size: int = 64,
-                              random_state: RandomState = None) -> np.ndarray:
-    """004 §4.2's feature extraction as written: ``torch.no_grad()`` but **no** ``model.eval()``, shuffled
-    batches of 64. BatchNorm normalises each batch with that batch's statistics (a sample's features
-    depend on which batch it lands in) and updates its running averages — the model is changed.
-    Returns the features in the order of ``X``. For the erratum only; use :func:`extract_features`.
-    """
-    X = _as_tensor(X)
-    check_positive_int(batch_size, "batch_size")
-    order = torch.as_tensor(as_generator(random_state).permutation(len(X)))
-    first = next(model.parameters(), None)
-    device = first.device if first is not None else torch.device("cpu")
-    model.train()  # what a freshly built torchvision model is in, and the document never leaves
-    out = torch.empty(0)
-    with torch.no_grad():
-        for start in range(0, len(X), batch_size):
-            idx = order[start:start + batch_size]
-            feats = model(_to_model_input(X[idx].to(device))).flatten(1).float().cpu()
-            if out.numel() == 0:
-                out = torch.empty(len(X), feats.shape[1])
-            out[idx] = feats
-    return out.numpy()
-
-
-def document_linear_head(features, y, *, steps: int = 10, lr: float = 0.001, momentum: float = 0.9,
-                         random_state: int | None = None) -> nn.Linear:
-    """004 §4.2's classifier as written: ``nn.Linear`` on the raw features, plain SGD (lr 0.001, momentum
-    0.9), ``steps`` full-batch steps (the document's "10 epochs" of one step each). It is barely trained
-    (ERRATA 004 §4.2); :func:`linear_probe` is the fix. Returns the layer (CPU)."""
+def predict_linear(classifier: nn.Module, features) -> np.ndarray:
+    """Class predictions of a torch linear head (on the CPU) on a feature matrix."""
+    check_module(classifier, "classifier")
     F = torch.as_tensor(check_features(features, "features"), dtype=torch.float32)
-    y = torch.as_tensor(check_labels(np.asarray(y), len(F)), dtype=torch.int64)
-    check_positive_int(steps, "steps")
-    if random_state is not None:
-        torch.manual_seed(check_positive_int(random_state, "random_state", minimum=0))
-    classifier = nn.Linear(F.shape[1], int(y.max()) + 1)
-    optimizer = torch.optim.SGD(classifier.parameters(), lr=lr, momentum=momentum)
-    for _ in range(steps):  # the document's loop: one full-batch step per "epoch"
-        loss = nn.functional.cross_entropy(classifier(F), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return classifier
-
-
-def predict_linear(classifier: nn.Linear, features) -> np.ndarray:
-    """Class predictions of a torch linear head on a feature matrix."""
     with torch.no_grad():
-        return classifier(torch.as_tensor(np.asarray(features), dtype=torch.float32)).argmax(1).numpy()
+        return classifier(F).argmax(1).numpy()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -655,24 +691,42 @@ def imagenet_transfer(X_train, y_train, X_test, y_test, *, arch: str = "resnet50
     2. end-to-end fine-tuning of a fresh copy with :func:`finetune` (``labkit.train.fit``: on the GPU,
        bf16 autocast, mini-batches, one-cycle schedule).
 
-    Beside them, 004 §4.2's extraction as written (:func:`document_extract_features`: train mode, shuffled
-    batches of 64, on a copy of the network) on the first ``document_subset`` training and test images,
+    Beside them, 004 §4.2's extraction as written (``labkit.errata.document_extract_features``: train mode,
+    shuffled batches of 64, on a copy of the network) on the first ``document_subset`` training and test images,
     probed like the corrected features of the same images (``0`` skips it).
 
     Returns a dict: ``probe_accuracy``, ``document_head_accuracy``, ``finetune_accuracy``,
     ``finetune_history`` (DataFrame), ``feature_seconds`` (extraction, train and test),
     ``feature_dim``, ``weights``, and for the subset ``subset_eval_probe_accuracy`` and
-    ``subset_document_extraction_accuracy``. Raises :class:`WeightsUnavailable` offline.
+    ``subset_document_extraction_accuracy``. Raises :class:`WeightsUnavailable` offline. Every argument is
+    checked before anything is downloaded or computed.
     """
     from labkit import train as engine
-    from labkit.core import get_device
+    from labkit._validation import check_device
+    from labkit.errata import document_extract_features, document_linear_head
+    from labkit.models import RESNETS
 
-    y_train_np = check_labels(np.asarray(y_train), len(X_train), "y_train")
-    y_test_np = check_labels(np.asarray(y_test), len(X_test), "y_test")
-    check_positive_int(finetune_epochs, "finetune_epochs", minimum=0)
-    check_positive_int(document_subset, "document_subset", minimum=0)
+    X_train = check_images(X_train, "X_train", caller="imagenet_transfer", channels=3)
+    X_test = check_images(X_test, "X_test", caller="imagenet_transfer", channels=3)
+    y_train_np = check_classes(check_labels(np.asarray(y_train), len(X_train), "y_train"), "y_train")
+    y_test_np = check_classes(check_labels(np.asarray(y_test), len(X_test), "y_test"), "y_test", min_classes=1)
+    check_choice(arch, "arch", RESNETS)
+    resolve_weights(arch, weights)
+    if input_size is not None:
+        check_int(input_size, "input_size", low=8)
+    check_int(finetune_epochs, "finetune_epochs", low=0)
+    check_number(lr, "lr", low=0.0, low_open=True)
+    check_number(weight_decay, "weight_decay", low=0.0)
+    check_int(batch_size, "batch_size", low=1)
+    check_int(feature_batch_size, "feature_batch_size", low=1)
+    check_bool(augment, "augment")
+    check_int(document_subset, "document_subset", low=0)
+    if not isinstance(cache, (bool, str, os.PathLike)):
+        raise TypeError(f"cache must be True, False or a folder path, got {cache!r}")
+    check_int(random_state, "random_state", low=0)
+    check_bool(progress, "progress")
+    device = check_device(device)
     num_classes = int(max(y_train_np.max(), y_test_np.max())) + 1
-    device = get_device(device)
     torch.manual_seed(random_state)
     net = pretrained_resnet(arch, num_classes=num_classes, weights=weights, input_size=input_size)
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy.special import log_softmax
 
-from labkit import distill
+from labkit import distill, errata
 
 
 def _logits(seed, n=16, c=10, scale=3.0):
@@ -114,7 +114,7 @@ def test_document_loss_is_nan_with_negative_logits_but_has_a_finite_gradient():
     s = _logits(13).requires_grad_()
     t = _logits(14)
     assert (t < 0).any()
-    loss = distill.document_kd_loss(s, t)
+    loss = errata.document_kd_loss(s, t)
     assert torch.isnan(loss)
     loss.backward()
     assert torch.isfinite(s.grad).all()
@@ -124,7 +124,7 @@ def test_document_loss_is_nan_with_negative_logits_but_has_a_finite_gradient():
 def test_document_loss_equals_kldivloss_as_written():
     s, t = _logits(15), _logits(16).abs()  # positive targets: finite, so the values can be compared
     expected = (t * (torch.log(t) - s)).mean()
-    torch.testing.assert_close(distill.document_kd_loss(s, t), expected)
+    torch.testing.assert_close(errata.document_kd_loss(s, t), expected)
 
 
 def test_pseudo_labels_and_confident_selection():
@@ -326,7 +326,9 @@ def test_frozen_batchnorm_keeps_its_statistics_in_train_mode():
     model(torch.rand(8, 1, 12, 12))
     assert torch.equal(stem_bn.running_mean, stem_before)        # frozen: eval statistics
     assert not torch.equal(block_bn.running_mean, block_before)  # trainable: updates as usual
-    distill.set_trainable(model, None)                           # unfreezing removes the hook
+    distill.set_trainable(model, None)                           # unfreezing puts the BatchNorm back
+    stem_bn = model.stem[1]
+    assert isinstance(stem_bn, torch.nn.BatchNorm2d) and torch.equal(stem_bn.running_mean, stem_before)
     model.train()
     model(torch.rand(8, 1, 12, 12))
     assert not torch.equal(stem_bn.running_mean, stem_before)
@@ -415,3 +417,108 @@ def test_plots_validate_and_draw():
     with pytest.raises(ValueError, match="highlight"):
         plots.kd_grid(_sweep(), ax=axes[1], highlight=(2, 0.9))
     plt.close(fig)
+
+
+# ------------------------------------------------------------------------------------ garbage in: clear errors
+def test_losses_and_pseudo_labels_refuse_nan_logits_and_bad_confidence():
+    s, t = _logits(0), _logits(1)
+    t[2, 3] = float("nan")
+    with pytest.raises(ValueError, match="teacher_logits contains NaN"):
+        distill.kd_loss(s, t)
+    with pytest.raises(ValueError, match="student_logits contains NaN"):
+        distill.kd_loss(t, s)
+    with pytest.raises(ValueError, match="targets"):
+        distill.kd_loss(s, _logits(1), torch.full((16,), 10))
+    with pytest.raises(ValueError, match="logits contains NaN"):
+        distill.pseudo_labels(t)
+    with pytest.raises(ValueError, match="confidence"):
+        distill.select_confident(torch.tensor([0.5, 1.5]), 0.5)
+    with pytest.raises(ValueError, match="confidence"):
+        distill.select_confident(torch.tensor([0.5, float("nan")]), 0.5)
+    with pytest.raises(ValueError, match="min_confidence"):
+        distill.select_confident(torch.tensor([0.5]), float("nan"))
+
+
+def test_distill_refuses_settings_of_another_mode():
+    X = _images(10)
+    logits = torch.randn(10, 4)
+    with pytest.raises(ValueError, match=r"min_confidence=1\.5 has no effect with mode='kd'"):
+        distill.distill(None, _student(), X, mode="kd", min_confidence=1.5, teacher_logits=logits, epochs=1, lr=0.1)
+    with pytest.raises(ValueError, match="temperature"):
+        distill.distill(None, _student(), X, mode="pseudo", temperature=2.0, teacher_logits=logits, epochs=1,
+                        lr=0.1)
+    with pytest.raises(ValueError, match="alpha"):
+        distill.distill(None, _student(), X, mode="document", alpha=0.5, teacher_logits=logits, epochs=1, lr=0.1)
+    with pytest.raises(ValueError, match="min_confidence"):
+        distill.distill(None, _student(), X, mode="pseudo", min_confidence=1.5, teacher_logits=logits, epochs=1,
+                        lr=0.1)
+
+
+def test_distill_checks_images_labels_and_teacher_logits():
+    X = _images(10)
+    y = torch.randint(0, 4, (10,))
+    logits = torch.randn(10, 4)
+    kw = dict(epochs=1, lr=0.1, device="cpu", progress=False)
+    with pytest.raises(ValueError, match=r"distill: data\[0\] \(X\) holds float images .*/ 255"):
+        distill.distill(None, _student(), (X.float(), y), teacher_logits=logits, **kw)
+    with pytest.raises(ValueError, match=r"distill: data has 3 channel"):
+        distill.distill(None, _student(), X.expand(-1, 3, -1, -1), teacher_logits=logits, **kw)
+    with pytest.raises(ValueError, match=r"data\[1\] \(y\) must hold class labels in \[0, 4\)"):
+        distill.distill(None, _student(), (X, y + 4), teacher_logits=logits, **kw)
+    with pytest.raises(TypeError, match=r"data\[1\] \(y\)"):
+        distill.distill(None, _student(), (X, y.float()), teacher_logits=logits, **kw)
+    bad = logits.clone()
+    bad[0, 0] = float("inf")
+    with pytest.raises(ValueError, match="teacher_logits contains NaN or infinity"):
+        distill.distill(None, _student(), (X, y), teacher_logits=bad, **kw)
+    with pytest.raises(ValueError, match="unlabeled"):
+        pool = _images(4).float()
+        distill.distill(None, _student(), (X, y), unlabeled=pool, teacher_logits=torch.randn(14, 4), **kw)
+    with pytest.raises(TypeError, match="student"):
+        distill.distill(None, "mlp", X, teacher_logits=logits, **kw)
+    with pytest.raises(TypeError, match="teacher"):
+        distill.distill("resnet", _student(), X, **kw)
+    with pytest.raises(TypeError, match="progress"):
+        distill.distill(None, _student(), X, teacher_logits=logits, epochs=1, lr=0.1, progress="no")
+
+
+def test_kd_with_a_diverging_student_stops_on_finite_weights():
+    X = _images(128)
+    logits = torch.randn(128, 4) * 3
+    student = _student()
+    with pytest.raises(Exception, match="epoch 1") as info:
+        distill.distill(None, student, X, mode="kd", teacher_logits=logits, epochs=2, lr=1e6, batch_size=32,
+                        device="cpu", progress=False, random_state=0)
+    from labkit import train
+
+    assert isinstance(info.value, train.TrainingDiverged)
+    assert all(torch.isfinite(p).all() for p in student.parameters())
+
+
+def test_set_trainable_and_partial_update_build_on_transfer_freeze():
+    from labkit import transfer
+
+    model = _resnet()
+    distill.set_trainable(model, ("fc",))
+    assert isinstance(model.stem[1], transfer.FrozenBatchNorm)  # the one freezing, BatchNorm included
+    distill.set_trainable(model, "all")
+    assert isinstance(model.stem[1], torch.nn.BatchNorm2d)
+    X = _images(32, seed=4).repeat_interleave(3, dim=2).repeat_interleave(3, dim=3)
+    y = torch.randint(0, 4, (32,))
+    history = distill.partial_update(model, (X, y), trainable=("layer3", "fc"), epochs=1, lr=0.1,
+                                     batch_size=16, device="cpu", progress=False, random_state=0)
+    assert history["trainable_params"].iloc[0] < history["total_params"].iloc[0]
+    # after the update the model is whole again: real BatchNorm layers, every parameter trainable
+    assert isinstance(model.stem[1], torch.nn.BatchNorm2d) and all(p.requires_grad for p in model.parameters())
+    with pytest.raises(ValueError, match=r"fit: train\[0\] \(X\) holds float images"):
+        distill.partial_update(model, (X.float(), y), trainable=("fc",), epochs=1, lr=0.1, device="cpu",
+                               progress=False)
+    assert isinstance(model.stem[1], torch.nn.BatchNorm2d), "unfrozen even when fit refuses the data"
+    with pytest.raises(ValueError, match="trainable"):
+        distill.partial_update(model, (X, y), trainable=("layer9",), epochs=1, lr=0.1)
+    with pytest.raises(TypeError, match="trainable_only"):
+        distill.count_parameters(model, trainable_only="yes")
+
+
+def test_document_loss_lives_in_errata_only():
+    assert not hasattr(distill, "document_kd_loss") and "document_kd_loss" in errata.__all__

@@ -127,3 +127,25 @@ def test_conv_autoencoder_encoder_decoder_and_training():
     # the encoder with a linear head is a classifier
     clf = nn.Sequential(ae.encoder, nn.Linear(ae.latent_dim, 10))
     assert clf(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(mean=(float("nan"),), std=(0.3,)), "mean"), (dict(mean=(0.5,), std=(float("inf"),)), "std"),
+    (dict(mean=(0.5,), std=(-1.0,)), "std"), (dict(mean="0.5", std=(0.3,)), "mean"),
+    (dict(mean=(), std=()), "mean")])
+def test_normalize_and_models_refuse_bad_statistics(kwargs, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        models.Normalize(**kwargs)
+    with pytest.raises((ValueError, TypeError), match=name):
+        models.small_cnn(width=4, **kwargs)
+
+
+def test_model_arguments_are_checked_by_type():
+    with pytest.raises(TypeError, match="small_input"):
+        models.torchvision_resnet("resnet18", small_input="no")
+    with pytest.raises(TypeError, match="in_channels"):
+        models.cifar_resnet(8, in_channels=True)
+    with pytest.raises(ValueError, match="mean and std"):
+        models.small_cnn(in_channels=3, width=4, mean=(0.5,), std=(0.2,))
+    with pytest.raises(ValueError, match="in_channels must be 1 or 3"):
+        models.torchvision_resnet("resnet18", in_channels=2, weights="DEFAULT")  # refused before any download

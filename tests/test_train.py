@@ -356,3 +356,265 @@ def test_cuda_compile_trains_and_checkpoints_the_original_model(tmp_path):
     assert h.attrs["compile"] is True and h["val_acc"].iloc[-1] >= 0.9
     fresh = train.load_checkpoint(tiny(1).cuda(), path)
     assert train.evaluate(fresh, (X, y), device="cuda")["accuracy"] == pytest.approx(h["val_acc"].iloc[-1])
+
+
+# ---------------------------------------------------------------- one image-batch path
+
+
+def test_prepare_images_converts_moves_and_checks():
+    X, _ = toy_images(6)
+    x = train.prepare_images(X, device="cpu")
+    assert x.dtype == torch.float32 and x.device.type == "cpu"
+    torch.testing.assert_close(x, X.float() / 255)
+    f = torch.rand(2, 1, 4, 4)
+    assert torch.equal(train.prepare_images(f, device="cpu"), f)
+    cl = train.prepare_images(X, device="cpu", channels_last=True)
+    assert cl.is_contiguous(memory_format=torch.channels_last)
+    with pytest.raises(ValueError, match=r"/ 255"):
+        train.prepare_images(X.float(), device="cpu")
+    with pytest.raises(ValueError, match="NaN"):
+        train.prepare_images(torch.full((1, 1, 2, 2), float("nan")), device="cpu")
+    with pytest.raises(TypeError, match="channels_last"):
+        train.prepare_images(X, device="cpu", channels_last="yes")
+
+
+def test_image_batches_is_the_path_of_predict_logits():
+    X, y = toy_images(20)
+    batches = list(train.image_batches(X, batch_size=6, device="cpu"))
+    assert [len(b) for b in batches] == [6, 6, 6, 2]
+    torch.testing.assert_close(torch.cat(batches), X.float() / 255)
+    order = torch.tensor([3, 1, 2])
+    torch.testing.assert_close(torch.cat(list(train.image_batches(X, batch_size=2, device="cpu", order=order))),
+                               X[order].float() / 255)
+    from_dataset = torch.cat(list(train.image_batches(torch.utils.data.TensorDataset(X, y), batch_size=7,
+                                                      device="cpu")))
+    torch.testing.assert_close(from_dataset, X.float() / 255)
+    model = tiny().eval()
+    with torch.no_grad():
+        manual = torch.cat([model(b) for b in train.image_batches(X, batch_size=6, device="cpu")])
+    torch.testing.assert_close(train.predict_logits(model, X, batch_size=6, device="cpu", amp=False), manual)
+    with pytest.raises(ValueError, match="image_batches: X has 3 channel"):
+        train.image_batches(X.expand(-1, 3, -1, -1), device="cpu", model=model)
+    with pytest.raises(ValueError, match="order"):
+        train.image_batches(X, device="cpu", order=torch.tensor([0, 20]))
+
+
+# ---------------------------------------------------------------- garbage in, divergence: fit refuses and stops
+
+
+def finite_and_equal(model, state):
+    return all(torch.isfinite(p).all() for p in model.parameters()) and all(
+        torch.equal(v, model.state_dict()[k]) for k, v in state.items())
+
+
+def test_fit_on_nan_images_raises_before_training_and_keeps_the_weights():
+    X, y = toy_images(32)
+    Xf = X.float() / 255
+    Xf[5, 0, 1, 1] = float("nan")
+    model = tiny()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match=r"fit: train\[0\] \(X\) contains NaN"):
+        train.fit(model, (Xf, y), epochs=2, lr=0.1, **FAST)
+    assert finite_and_equal(model, state)
+
+
+def test_fit_on_0_255_float_images_raises_and_suggests_dividing():
+    X, y = toy_images(32)
+    model = tiny()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match=r"values up to .*divide 0\.\.255 images by 255"):
+        train.fit(model, (X.float(), y), epochs=2, lr=0.1, **FAST)
+    assert finite_and_equal(model, state)
+    train.fit(model, (X.float() / 255, y), epochs=1, lr=0.1, **FAST)  # the same images in [0, 1] train
+
+
+def test_fit_with_huge_learning_rate_stops_in_the_first_epoch_on_finite_weights():
+    X, y = toy_images(64)
+    model = tiny()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(train.TrainingDiverged, match=r"epoch 1, batch \d+ of 4.*learning rate.*lr=1e\+06"):
+        train.fit(model, (X, y), epochs=3, lr=1e6, batch_size=16, **FAST)
+    assert finite_and_equal(model, state)  # back on the weights of the epoch's start
+    assert not model.training
+
+
+def test_nan_loss_names_epoch_and_batch_and_keeps_the_last_finite_weights():
+    X, y = toy_images(64)
+    calls = {"n": 0}
+
+    def loss_fn(logits, target):
+        calls["n"] += 1
+        loss = nn.functional.cross_entropy(logits, target)
+        return loss * float("nan") if calls["n"] == 7 else loss  # epoch 2, batch 3
+
+    model = tiny()
+    with pytest.raises(train.TrainingDiverged, match=r"epoch 2, batch 3 of 4.*became nan.*loss_fn"):
+        train.fit(model, (X, y), epochs=3, lr=0.05, batch_size=16, loss_fn=loss_fn, **FAST)
+    assert calls["n"] == 7 and all(torch.isfinite(p).all() for p in model.parameters())
+    with pytest.raises(train.TrainingDiverged):  # a loss that is NaN from the first batch on
+        train.fit(tiny(), (X, y), epochs=1, lr=0.05, loss_fn=lambda o, t: o.sum() * float("nan"), **FAST)
+
+
+def test_on_a_gpu_divergence_is_found_at_the_end_of_the_epoch_and_the_epoch_undone(monkeypatch):
+    monkeypatch.setattr(train, "_look_every_batch", lambda device: False)  # the no-sync path GPUs take
+    X, y = toy_images(64)
+    calls = {"n": 0}
+
+    def loss_fn(logits, target):
+        calls["n"] += 1
+        loss = nn.functional.cross_entropy(logits, target)
+        return loss * float("nan") if calls["n"] == 6 else loss
+
+    model = tiny()
+    train.fit(model, (X, y), epochs=1, lr=0.05, batch_size=16, **FAST)
+    after_epoch_1 = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(train.TrainingDiverged, match=r"epoch 1, batch 2 of 4.*start of epoch 1"):
+        calls["n"] = 4
+        train.fit(model, (X, y), epochs=2, lr=0.05, batch_size=16, loss_fn=loss_fn, **FAST)
+    assert finite_and_equal(model, after_epoch_1)
+
+
+def test_allow_nonfinite_loss_trains_on():
+    X, y = toy_images(32)
+    h = train.fit(tiny(), (X, y), epochs=1, lr=0.05, loss_fn=lambda o, t: o.sum() * float("nan"),
+                  allow_nonfinite_loss=True, **FAST)
+    assert h["train_loss"].isna().all()
+    with pytest.raises(TypeError, match="allow_nonfinite_loss"):
+        train.fit(tiny(), (X, y), epochs=1, lr=0.05, allow_nonfinite_loss="yes", **FAST)
+
+
+def test_labels_channels_and_device_are_checked_naming_function_and_argument():
+    X, y = toy_images(32)
+    with pytest.raises(ValueError, match=r"fit: train\[0\] \(X\) has 3 channel"):
+        train.fit(tiny(), (X.expand(-1, 3, -1, -1), y), epochs=1, lr=0.1, **FAST)
+    with pytest.raises(ValueError, match=r"train\[1\] \(y\) must hold class labels in \[0, 2\).*got 7"):
+        train.fit(tiny(), (X, y + 6), epochs=1, lr=0.1, **FAST)
+    with pytest.raises(ValueError, match=r"got -1"):
+        train.fit(tiny(), (X, y - 1), epochs=1, lr=0.1, **FAST)
+    with pytest.raises(TypeError, match=r"train\[1\] \(y\) must hold integer class labels"):
+        train.fit(tiny(), (X, y.float()), epochs=1, lr=0.1, **FAST)
+    with pytest.raises(ValueError, match=r"val\[1\] \(y\) must hold class labels"):
+        train.fit(tiny(), (X, y), (X, y + 2), epochs=1, lr=0.1, **FAST)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y + 2), batch_size=8)
+    with pytest.raises(ValueError, match=r"train batch y must hold class labels"):
+        train.fit(tiny(), loader, epochs=1, lr=0.1, **FAST)
+    with pytest.raises(ValueError, match=r"^device='cuda:7'"):
+        train.fit(tiny(), (X, y), epochs=1, lr=0.1, progress=False, device="cuda:7")
+    with pytest.raises(ValueError, match="device"):
+        train.evaluate(tiny(), (X, y), device="tpu")
+
+
+@pytest.mark.parametrize("call", [
+    lambda X, y, m: train.evaluate(m, (X, y), device="cpu"),
+    lambda X, y, m: train.predict_logits(m, X, device="cpu"),
+])
+def test_evaluate_and_predict_refuse_the_same_garbage(call):
+    X, y = toy_images(16)
+    name = "evaluate" if "evaluate" in str(call.__code__.co_names) else "predict_logits"
+    with pytest.raises(ValueError, match=rf"{name}: .*values up to"):
+        call(X.float(), y, tiny())
+    nan = X.float() / 255
+    nan[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match=rf"{name}: .*NaN"):
+        call(nan, y, tiny())
+    with pytest.raises(ValueError, match=rf"{name}: .*3 channel"):
+        call(X.expand(-1, 3, -1, -1), y, tiny())
+    with pytest.raises(TypeError, match="model"):
+        call(X, y, None)
+    with pytest.raises(TypeError, match="model"):
+        call(X, y, "resnet")
+
+
+def test_evaluate_refuses_labels_outside_the_model_classes():
+    X, y = toy_images(16)
+    with pytest.raises(ValueError, match=r"data\[1\] \(y\) must hold class labels in \[0, 2\)"):
+        train.evaluate(tiny(), (X, y + 2), device="cpu")
+
+
+# ---------------------------------------------------------------- fit in parts: optimizer by name or factory
+
+
+def test_optimizer_factory_and_settings_that_would_be_ignored():
+    import functools
+
+    X, y = toy_images(32)
+    model = tiny()
+    h = train.fit(model, (X, y), epochs=2, lr=0.01, batch_size=8, optimizer=torch.optim.Adam, **FAST)
+    assert np.isfinite(h["train_loss"]).all() and h["lr"].iloc[-1] < 0.01  # one-cycle on the factory's lr
+    h = train.fit(tiny(), (X, y), epochs=1, lr=0.05, schedule="constant", **FAST,
+                  optimizer=functools.partial(torch.optim.SGD, momentum=0.5))
+    assert h["lr"].tolist() == [0.05]
+    with pytest.raises(ValueError, match="momentum"):
+        train.fit(tiny(), (X, y), epochs=1, lr=0.01, optimizer=torch.optim.Adam, momentum=0.9, **FAST)
+    with pytest.raises(ValueError, match="weight_decay"):
+        train.fit(tiny(), (X, y), epochs=1, lr=0.01, optimizer=torch.optim.Adam, weight_decay=0.1, **FAST)
+    with pytest.raises(ValueError, match="momentum"):
+        train.fit(tiny(), (X, y), epochs=1, lr=0.01, optimizer="adamw", momentum=0.9, **FAST)
+    with pytest.raises(TypeError, match="torch.optim.Optimizer"):
+        train.fit(tiny(), (X, y), epochs=1, lr=0.01, optimizer=lambda params, lr: "sgd", **FAST)
+    with pytest.raises(ValueError, match="optimizer"):
+        train.fit(tiny(), (X, y), epochs=1, lr=0.01, optimizer=3, **FAST)
+
+
+def test_named_optimizer_defaults_are_unchanged():
+    X, y = toy_images(32)
+    a, b = tiny(0), tiny(0)
+    common = dict(epochs=1, lr=0.05, batch_size=8, random_state=0, **FAST)
+    train.fit(a, (X, y), **common)
+    train.fit(b, (X, y), momentum=0.9, weight_decay=5e-4, **common)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def test_fit_reads_on_one_screen():
+    import inspect
+
+    source = inspect.getsource(train.fit)
+    body = source[source.index('"""', source.index('"""') + 3) + 3:]
+    assert len(body.strip().splitlines()) <= 45
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(total_steps=0), "total_steps"), (dict(step=-1), "step"), (dict(warmup=1.5), "warmup"),
+    (dict(start=-0.1), "start"), (dict(step=1.5), "step")])
+def test_one_cycle_rejects_bad_arguments(kwargs, name):
+    args = dict(step=5, total_steps=10) | kwargs
+    step, total = args.pop("step"), args.pop("total_steps")
+    with pytest.raises((ValueError, TypeError), match=name):
+        train.one_cycle(step, total, **args)
+
+
+def test_flags_must_be_booleans():
+    X, y = toy_images(16)
+    for flag in ("progress", "augment", "compile"):
+        with pytest.raises(TypeError, match=flag):
+            train.fit(tiny(), (X, y), epochs=1, lr=0.1, device="cpu", **{"progress": False, flag: "no"})
+    with pytest.raises(TypeError, match="flip"):
+        train.random_crop_flip(torch.rand(2, 1, 4, 4), flip="no")
+
+
+def test_damaged_checkpoints_raise_value_error_naming_the_file(tmp_path):
+    model = tiny()
+    path = train.save_checkpoint(model, tmp_path / "m.pt")
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match="truncated.pt"):
+        train.load_checkpoint(tiny(), truncated)
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match="garbage.pt"):
+        train.load_checkpoint(tiny(), garbage)
+    with pytest.raises(ValueError, match=r"m\.pt.*does not fit"):
+        train.load_checkpoint(nn.Linear(2, 2), path)
+    with pytest.raises(TypeError, match="strict"):
+        train.load_checkpoint(tiny(), path, strict="no")
+    train.load_checkpoint(nn.Linear(2, 2), path, strict=False)  # nothing matches, nothing loads: allowed
+
+
+def test_on_a_gpu_an_exploding_loss_is_found_in_the_first_epoch(monkeypatch):
+    monkeypatch.setattr(train, "_look_every_batch", lambda device: False)
+    X, y = toy_images(64)
+    model = tiny()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(train.TrainingDiverged, match=r"epoch 1, batch \d of 4"):
+        train.fit(model, (X, y), epochs=3, lr=1e6, batch_size=16, **FAST)
+    assert finite_and_equal(model, state)

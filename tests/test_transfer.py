@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from labkit import transfer
+from labkit import errata, transfer
 
 torch.set_num_threads(2)
 
@@ -401,7 +401,8 @@ def test_pretrained_resnet_without_weights_on_small_data(tmp_path):
 def test_pretrained_resnet_uses_the_weights_transforms(monkeypatch):
     import torchvision
 
-    monkeypatch.setattr(torchvision.models, "get_model", lambda arch, weights=None: torchvision.models.resnet18())
+    real = torchvision.models.resnet18
+    monkeypatch.setattr(torchvision.models, "resnet18", lambda weights=None: real())
     net = transfer.pretrained_resnet("resnet18", num_classes=10, weights="DEFAULT")
     preset = torchvision.models.ResNet18_Weights.DEFAULT.transforms()
     assert net.preprocess.crop_size == preset.crop_size and net.preprocess.resize_size == preset.resize_size
@@ -413,10 +414,10 @@ def test_pretrained_resnet_offline_raises_a_clear_error(monkeypatch):
 
     import torchvision
 
-    def offline(arch, weights=None):
+    def offline(weights=None):
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(torchvision.models, "get_model", offline)
+    monkeypatch.setattr(torchvision.models, "resnet50", offline)
     with pytest.raises(transfer.WeightsUnavailable, match="offline protocol"):
         transfer.pretrained_resnet("resnet50", num_classes=10, weights="IMAGENET1K_V2")
 
@@ -438,11 +439,11 @@ def test_document_extraction_is_batch_dependent_and_changes_the_model():
     X = images(20)
     before = bn_stats(model)
     eval_feats = transfer.extract_features(model, X, cache=False, device="cpu")
-    doc_a = transfer.document_extract_features(model, X, batch_size=8, random_state=0)
+    doc_a = errata.document_extract_features(model, X, batch_size=8, random_state=0)
     assert model.training, "004 §4.2 never calls eval()"
     assert any(not torch.equal(before[k], v) for k, v in bn_stats(model).items()), "running stats moved"
     assert not np.allclose(doc_a, eval_feats, atol=1e-4)
-    doc_b = transfer.document_extract_features(feature_net(), X, batch_size=8, random_state=1)
+    doc_b = errata.document_extract_features(feature_net(), X, batch_size=8, random_state=1)
     assert not np.allclose(doc_a, doc_b, atol=1e-4), "a sample's features depend on its batch"
 
 
@@ -450,7 +451,7 @@ def test_document_extraction_keeps_sample_order():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.Flatten())  # no BatchNorm: train mode changes nothing
     X = images(13)
-    doc = transfer.document_extract_features(model, X, batch_size=4, random_state=0)
+    doc = errata.document_extract_features(model, X, batch_size=4, random_state=0)
     np.testing.assert_allclose(doc, transfer.extract_features(model, X, cache=False, device="cpu"),
                                rtol=1e-5, atol=1e-6)
 
@@ -461,8 +462,8 @@ def test_document_linear_head_is_barely_trained(rng):
     F = centers[y] + rng.normal(size=(400, 20))
     torch.manual_seed(0)
     untrained = nn.Linear(20, 5)
-    head = transfer.document_linear_head(F, y, random_state=0)
-    ten_more = transfer.document_linear_head(F, y, steps=300, lr=0.05, random_state=0)
+    head = errata.document_linear_head(F, y, random_state=0)
+    ten_more = errata.document_linear_head(F, y, steps=300, lr=0.05, random_state=0)
     Ft, yt = torch.as_tensor(F, dtype=torch.float32), torch.as_tensor(y)
     with torch.no_grad():
         loss0 = nn.functional.cross_entropy(untrained(Ft), yt).item()
@@ -478,8 +479,10 @@ def test_imagenet_transfer_runs_end_to_end_without_weights(tmp_path):
     g = torch.Generator().manual_seed(0)
     X = torch.randint(0, 256, (30, 3, 16, 16), dtype=torch.uint8, generator=g)
     y = torch.arange(3).repeat(10)
+    # input_size 32, not 16: at 16 layer4's stride-2 3x3 conv sees a 1x1 map, where PyTorch 2.14's CPU bf16
+    # channels_last convolution backward now and then returns non-finite weight gradients (fit then stops)
     result = transfer.imagenet_transfer(X[:24], y[:24], X[24:], y[24:], arch="resnet18", weights=None,
-                                        input_size=16, finetune_epochs=1, batch_size=8, device="cpu",
+                                        input_size=32, finetune_epochs=1, batch_size=8, device="cpu",
                                         document_subset=12, cache=tmp_path, progress=False)
     assert result["feature_dim"] == 512
     for key in ("probe_accuracy", "document_head_accuracy", "finetune_accuracy",
@@ -540,3 +543,160 @@ def test_plots_for_notebook_05():
     with pytest.raises(ValueError, match="same shape"):
         plots.plot_reconstructions(np.zeros((3, 1, 4, 4)), np.ones((2, 1, 4, 4)))
     plt.close("all")
+
+
+# ---------------------------------------------------------------- freezing is reversible, in one place
+
+
+def test_unfreeze_restores_modules_statistics_and_flags():
+    model = tiny(dropout=0.5)
+    model.block1[0].weight.requires_grad_(False)  # a flag set before freezing comes back as it was
+    before_state = {k: v.clone() for k, v in model.state_dict().items()}
+    before_flags = {n: p.requires_grad for n, p in model.named_parameters()}
+    bn, drop = model.block1[1], model.drop
+    transfer.freeze(model, trainable=("fc",))
+    assert isinstance(model.block1[1], transfer.FrozenBatchNorm) and isinstance(model.drop, nn.Identity)
+    assert transfer.unfreeze(model) is model
+    assert model.block1[1] is bn and model.drop is drop
+    assert {n: p.requires_grad for n, p in model.named_parameters()} == before_flags
+    assert model.state_dict().keys() == before_state.keys()
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before_state.items())
+    assert transfer.unfreeze(model) is model  # not frozen: nothing to do
+
+
+def test_freezing_again_starts_from_the_unfrozen_model():
+    model = transfer.freeze(tiny(), trainable=("fc",))
+    transfer.freeze(model, trainable=("block2", "fc"))
+    assert isinstance(model.block2[1], nn.BatchNorm2d) and isinstance(model.block1[1], transfer.FrozenBatchNorm)
+    assert transfer.count_trainable(model) == 4 * 8 * 9 + 8 + 8 + 8 + 27
+    transfer.unfreeze(model)
+    assert isinstance(model.block1[1], nn.BatchNorm2d) and transfer.count_trainable(model) == \
+        transfer.count_parameters(model)
+
+
+def test_frozen_context_and_state_loaded_while_frozen():
+    model = tiny()
+    with transfer.frozen(model, trainable=("fc",)) as m:
+        assert m is model and transfer.count_trainable(model) == 27
+        new_stats = model.block1[1].running_mean + 1
+        model.block1[1].running_mean.copy_(new_stats)  # e.g. a checkpoint loaded into the frozen model
+    assert isinstance(model.block1[1], nn.BatchNorm2d)
+    assert torch.equal(model.block1[1].running_mean, new_stats)
+    assert all(p.requires_grad for p in model.parameters())
+    transfer.freeze(model, trainable=("block2", "fc"))
+    with transfer.frozen(model, trainable=("fc",)):
+        assert isinstance(model.block2[1], transfer.FrozenBatchNorm)
+    assert isinstance(model.block2[1], nn.BatchNorm2d)  # the outer freezing is back
+    assert isinstance(model.block1[1], transfer.FrozenBatchNorm)
+
+
+def test_frozen_batchnorm_is_eval_batchnorm_exactly_also_under_autocast():
+    bn = nn.BatchNorm2d(4)
+    bn.train()
+    bn(torch.randn(8, 4, 5, 5) * 3 + 1)
+    bn.eval()
+    frozen = transfer.FrozenBatchNorm.from_batchnorm(bn)
+    x = torch.randn(2, 4, 5, 5)
+    assert torch.equal(frozen(x), bn(x))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        h = x.to(torch.bfloat16)
+        assert frozen(h).dtype == bn(h).dtype and torch.equal(frozen(h), bn(h))
+    with pytest.raises(ValueError, match="eps"):
+        transfer.FrozenBatchNorm(4, eps=-1)
+    with pytest.raises(TypeError, match="num_features"):
+        transfer.FrozenBatchNorm(4.0)
+
+
+def test_finetune_refreezes_from_scratch_and_a_bad_unfreeze_keeps_the_freezing():
+    X, y = blobs()
+    model = transfer.freeze(tiny(), trainable=())
+    with pytest.raises(ValueError, match="unfreeze"):
+        transfer.finetune(model, (X, y), unfreeze=5, epochs=1, lr=0.05, progress=False, device="cpu")
+    assert transfer.count_trainable(model) == 0
+    transfer.finetune(model, (X, y), unfreeze=1, epochs=1, lr=0.05, progress=False, device="cpu")
+    assert isinstance(model.block2[1], nn.BatchNorm2d) and isinstance(model.block1[1], transfer.FrozenBatchNorm)
+
+
+# ---------------------------------------------------------------- garbage in: clear errors
+
+
+def test_extract_features_refuses_garbage_naming_function_and_argument():
+    X = images(4)
+    with pytest.raises(ValueError, match=r"extract_features: X holds float images with values up to .*/ 255"):
+        transfer.extract_features(feature_net(), X.float(), cache=False, device="cpu")
+    nan = X.float() / 255
+    nan[1, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="extract_features: X contains NaN"):
+        transfer.extract_features(feature_net(), nan, cache=False, device="cpu")
+    with pytest.raises(ValueError, match="extract_features: X has 3 channel"):
+        transfer.extract_features(feature_net(), X.expand(-1, 3, -1, -1), cache=False, device="cpu")
+    with pytest.raises(TypeError, match="model"):
+        transfer.extract_features(None, X, cache=False)
+    with pytest.raises(TypeError, match="progress"):
+        transfer.extract_features(feature_net(), X, cache=False, progress="no")
+    with pytest.raises(ValueError, match="device"):
+        transfer.extract_features(feature_net(), X, cache=False, device="cuda:7")
+
+
+def test_a_damaged_feature_cache_is_recomputed(tmp_path):
+    model, X = feature_net(), images(5)
+    first = transfer.extract_features(model, X, cache=tmp_path, device="cpu")
+    (path,) = tmp_path.glob("features-*.npz")
+    path.write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match="could not be read"):
+        again = transfer.extract_features(model, X, cache=tmp_path, device="cpu")
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(transfer.extract_features(model, X, cache=tmp_path, device="cpu"), first)
+
+
+def test_imagenet_transfer_checks_every_argument_before_any_work():
+    X = torch.zeros(6, 3, 8, 8, dtype=torch.uint8)
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    common = dict(arch="resnet18", weights=None, device="cpu", progress=False, cache=False)
+    with pytest.raises(ValueError, match="feature_batch_size"):
+        transfer.imagenet_transfer(X, y, X, y, feature_batch_size=0, **common)
+    with pytest.raises(ValueError, match="X_train has 1 channel"):
+        transfer.imagenet_transfer(X[:, :1], y, X, y, **common)
+    with pytest.raises(ValueError, match="y_train"):
+        transfer.imagenet_transfer(X, y[:5], X, y, **common)
+    with pytest.raises(TypeError, match="augment"):
+        transfer.imagenet_transfer(X, y, X, y, augment="no", **common)
+    with pytest.raises(ValueError, match="weights"):
+        transfer.imagenet_transfer(X, y, X, y, **{**common, "weights": "bogus"})
+
+
+def test_network_method_checks_its_data():
+    X, y = blobs(4)
+    with pytest.raises(ValueError, match="y_pool"):
+        transfer.network_method(lambda s: tiny(), X, y[:-1], X, steps=2, lr=0.1)
+    with pytest.raises(ValueError, match=r"network_method: X_test holds float images"):
+        transfer.network_method(lambda s: tiny(), X, y, X.float(), steps=2, lr=0.1)
+    with pytest.raises(ValueError, match="lr"):
+        transfer.network_method(lambda s: tiny(), X, y, X, steps=2, lr=0)
+
+
+def test_every_offline_path_to_imagenet_weights_raises_weights_unavailable(monkeypatch):
+    import urllib.error
+
+    import torchvision
+
+    from labkit import models
+
+    def offline(weights=None):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torchvision.models, "resnet18", offline)
+    assert transfer.WeightsUnavailable is models.WeightsUnavailable
+    with pytest.raises(models.WeightsUnavailable, match="offline protocol"):
+        models.torchvision_resnet("resnet18", weights="DEFAULT")
+    with pytest.raises(models.WeightsUnavailable, match="offline protocol"):
+        models.torchvision_model("resnet18", weights="IMAGENET1K_V1")
+    with pytest.raises(models.WeightsUnavailable):
+        transfer.pretrained_resnet("resnet18", num_classes=2, weights="DEFAULT")
+    with pytest.raises(urllib.error.URLError):  # without weights nothing is downloaded: not this error
+        models.torchvision_model("resnet18", weights=None)
+
+
+def test_document_reproductions_live_in_errata_only():
+    for name in ("document_extract_features", "document_linear_head"):
+        assert not hasattr(transfer, name) and name in errata.__all__
