@@ -21,6 +21,7 @@ _SUBMODULES = (
     "core",
     "data",
     "distill",
+    "errata",
     "exercises",
     "metrics",
     "models",

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.linear_model import LogisticRegression
 
-from labkit import active
+from labkit import active, errata
 from labkit.metrics import entropy
 
 
@@ -301,15 +301,15 @@ def test_label_efficiency_median_and_ratio():
 # ---------------------------------------------------------------------------------- document 003 loop
 def test_document_loop_random_oracle_and_double_calls(blobs):
     X, y, Xt, yt = blobs
-    doc, calls = active.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, random_state=0)
+    doc, calls = errata.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, random_state=0)
     assert calls == 60  # label_strategy called twice per step
-    fixed, calls1 = active.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, oracle="true",
+    fixed, calls1 = errata.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, oracle="true",
                                          label_calls=1, retrain="all", score="entropy", random_state=0)
     assert calls1 == 30
     assert list(doc.columns) == ["step", "n_labeled", "accuracy", "no_candidate"] and len(doc) == 31
     assert fixed["accuracy"].iloc[-1] > doc["accuracy"].iloc[-1]
     with pytest.raises(ValueError, match="oracle"):
-        active.document_loop(X, y, Xt, yt, oracle="human")
+        errata.document_loop(X, y, Xt, yt, oracle="human")
 
 
 def test_compare_parallel_matches_serial_and_returns_labeled(blobs):

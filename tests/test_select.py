@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labkit import metrics, select
+from labkit import errata, metrics, select
 
 
 def random_probs(rng, n, c, zero_fraction=0.0):
@@ -134,8 +134,8 @@ def test_top_entropy_is_zero_safe_where_the_document_picks_nan_rows_first(rng):
     assert np.isfinite(h).all()
     assert np.all(h[idx] >= np.sort(h)[-20] - 1e-12)
     with np.errstate(divide="ignore", invalid="ignore"):
-        doc_idx, _ = select.document_sample_by_entropy(np.arange(len(p)), p, 20)
-        doc_h = select.document_entropy_loop(p)
+        doc_idx, _ = errata.document_sample_by_entropy(np.arange(len(p)), p, 20)
+        doc_h = errata.document_entropy_loop(p)
     assert np.isnan(doc_h[doc_idx]).all()  # the document picks rows whose entropy it could not compute
 
 
@@ -242,16 +242,16 @@ def test_sample_weights_mean_one_and_balanced_class_totals():
 
 def test_document_code_agrees_on_positive_probabilities(rng):
     p = random_probs(rng, 50, 5)
-    assert np.allclose(select.document_entropy_loop(p), metrics.entropy(p))
-    assert np.allclose(select.document_weight_by_entropy(p), select.entropy_weights(p))
+    assert np.allclose(errata.document_entropy_loop(p), metrics.entropy(p))
+    assert np.allclose(errata.document_weight_by_entropy(p), select.entropy_weights(p))
 
 
 def test_document_code_fails_on_zeros_and_one_hot():
     p = np.array([[0.5, 0.5], [1.0, 0.0]])
     with np.errstate(divide="ignore", invalid="ignore"):
-        assert np.isnan(select.document_entropy_loop(p)[1])
-        assert np.isnan(select.document_weight_by_entropy(p)).all()  # one NaN poisons every weight
-        assert np.isnan(select.document_weight_by_entropy(np.array([[1.0, 0.0], [0.0, 1.0]]))).all()
+        assert np.isnan(errata.document_entropy_loop(p)[1])
+        assert np.isnan(errata.document_weight_by_entropy(p)).all()  # one NaN poisons every weight
+        assert np.isnan(errata.document_weight_by_entropy(np.array([[1.0, 0.0], [0.0, 1.0]]))).all()
     assert np.allclose(metrics.entropy(p), [np.log(2), 0.0])
     assert np.allclose(select.entropy_weights(p), [1.0, 0.0])
 
