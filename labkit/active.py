@@ -497,7 +497,9 @@ def compare(estimator, X_pool, y_pool, X_test, y_test, *,
     if len(set(labels)) != len(labels):
         raise ValueError(f"strategies must have distinct labels, got {labels}")
     for _, s in items:
-        get_strategy(s, beta=beta, n_members=n_members)  # fail before any work on an unknown name
+        if not callable(s) and s not in STRATEGIES:
+            raise ValueError(f"strategies must be drawn from {STRATEGIES} or be callables, got {s!r}")
+        get_strategy(s, beta=beta, n_members=n_members)  # fail before any work on a bad beta or n_members
     X_pool, y_pool, X_test, y_test = _check_loop_data(estimator, X_pool, y_pool, X_test, y_test)
     _check_budget(len(X_pool), n_initial, batch_size, budget)
     seeds = as_generator(random_state).integers(0, 2**31 - 1, size=n_repeats)

@@ -73,7 +73,7 @@ def entropy(p, *, axis: int = -1, base: float | None = None) -> np.ndarray:
     _log_base(base)
     axis = check_int(axis, "axis")
     arr = np.asarray(p)
-    if arr.ndim == 2 and axis in (-1, 1) and arr.size:
+    if arr.ndim == 2 and axis in (-1, 1):
         return _row_entropy(check_probability_rows(arr, "p"), base)
     if arr.ndim and not -arr.ndim <= axis < arr.ndim:
         raise ValueError(f"axis={axis} is out of range for p with {arr.ndim} dimension(s)")
@@ -425,6 +425,8 @@ def representativeness(subset, reference, *, eps: float, by: str = "labels", cat
     eps = _eps(eps)
     _log_base(base)
     check_choice(by, "by", ("labels", "kmeans"))
+    check_int(n_clusters, "n_clusters", low=1)  # checked even for by="labels": nothing is ignored silently
+    as_generator(random_state)
     if by == "kmeans":
         subset, reference, _ = kmeans_codes(subset, reference, n_clusters=n_clusters,
                                             random_state=random_state)

@@ -437,7 +437,11 @@ def compare_strategies(X, y, X_test, y_test, *, ks: Sequence[int], strategies: S
     if not ks:
         raise ValueError("ks must not be empty")
     for k in ks:
-        check_k(k, len(y) - n_seed, n_name="the pool size (len(y) - n_seed)")
+        check_int(k, "ks")
+        try:
+            check_k(k, len(y) - n_seed, n_name="the pool size (len(y) - n_seed)")
+        except ValueError as err:
+            raise ValueError(f"ks: {err}") from None
     check_int(n_repeats, "n_repeats", low=1)
     check_bool(full_pool, "full_pool")
     check_callable(progress, "progress", optional=True)
