@@ -24,6 +24,7 @@ the last bit of a distance (k-center).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,7 @@ DEFAULT_N_MEMBERS = 5
 Strategy = Callable[..., np.ndarray]
 
 _BLOCK_BYTES = 8 * 2**20  # rows of the pool read per block when scoring it (about 8 MB)
+_EAGER_CELLS = 2**20  # k-center on a pool up to this many values re-measures every row after each pick
 
 
 # --------------------------------------------------------------------------------------------- scores
@@ -652,14 +654,15 @@ def _kcenter(Xu: np.ndarray, Xl: np.ndarray, k: int, n_threads: int) -> np.ndarr
     the pick of the eager loop that re-measures every row after every centre; ties go to the lower index.
     The per-centre products are computed as the eager loop's single product over ``Xu`` computes them
     (OpenBLAS's matrix-vector kernel treats rows in groups of four and the last ``n % 4`` rows apart), so
-    the distances agree bit for bit.
+    the distances agree bit for bit. A small pool (up to ``_EAGER_CELLS`` values) takes the eager loop.
     """
     n = len(Xu)
     sq = np.einsum("ij,ij->i", Xu, Xu)
     if len(Xl):
         nearest = np.full(n, np.inf, dtype=np.float32)
         rows = max(1, 2**22 // 1024)  # the elementwise part, a slice of rows at a time (small temporaries)
-        with threadpool_limits(limits=n_threads, user_api="blas"):
+        # more BLAS threads only when asked (threadpool_limits itself costs milliseconds per call)
+        with threadpool_limits(limits=n_threads, user_api="blas") if n_threads > 1 else nullcontext():
             for start in range(0, len(Xl), 1024):  # blocks keep the distance matrix small
                 block = Xl[start:start + 1024]
                 sqb = np.einsum("ij,ij->i", block, block)
@@ -673,6 +676,15 @@ def _kcenter(Xu: np.ndarray, Xl: np.ndarray, k: int, n_threads: int) -> np.ndarr
     else:
         centre = Xu.mean(axis=0)
         nearest = ((Xu - centre) ** 2).sum(axis=1)
+    if n * Xu.shape[1] <= _EAGER_CELLS:  # a small pool: re-measuring every row is cheaper than bookkeeping
+        chosen = np.empty(k, dtype=np.intp)
+        for i in range(k):
+            j = int(np.argmax(nearest))
+            chosen[i] = j
+            c = Xu[j]
+            nearest = np.minimum(nearest, sq + c @ c - 2.0 * (Xu @ c))
+            nearest[chosen[: i + 1]] = -np.inf  # never pick twice (rounding can leave tiny positives)
+        return chosen
     body = n - n % 4  # rows OpenBLAS's matrix-vector kernel handles four at a time
     stamp = np.zeros(n, dtype=np.intp)  # how many centres each row's distance includes
     centres = np.empty((k, Xu.shape[1]), dtype=np.float32)

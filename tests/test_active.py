@@ -407,7 +407,7 @@ def _eager_kcenter(Xu, Xl, k):
 
 
 @pytest.mark.parametrize("n", [301, 302, 303, 304])
-def test_lazy_kcenter_picks_what_the_eager_loop_picks(n):
+def test_lazy_kcenter_picks_what_the_eager_loop_picks(n, monkeypatch):
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(n)
@@ -417,7 +417,11 @@ def test_lazy_kcenter_picks_what_the_eager_loop_picks(n):
     with threadpool_limits(limits=1, user_api="blas"):
         for labeled in (np.empty((0, 12)), X[:30]):
             pool = X[30:] if len(labeled) else X
-            assert active.query_kcenter(pool, labeled, 60).tolist() == _eager_kcenter(pool, labeled, 60).tolist()
+            eager = _eager_kcenter(pool, labeled, 60).tolist()
+            assert active.query_kcenter(pool, labeled, 60).tolist() == eager
+            monkeypatch.setattr(active, "_EAGER_CELLS", 0)  # the lazy loop, which large pools take
+            assert active.query_kcenter(pool, labeled, 60).tolist() == eager
+            monkeypatch.undo()
 
 
 def test_float32_pool_is_kept_and_not_copied(blobs):
