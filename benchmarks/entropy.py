@@ -1,6 +1,7 @@
 """Vectorised entropy and top-k selection vs document 001 §4.1's row-by-row loop (10⁶ × 10 by default).
 
-Prints ``name: value`` lines; the speed ratios are measured in this run. Target: entropy ≥ 20× faster.
+Prints ``name: value`` lines; the speed ratios are measured in this run. Target: entropy ≥ 40× faster.
+The document's code is :mod:`labkit.errata`'s reproduction; the loop runs once, labkit's code best of ``--repeats``.
 Also counts the NaNs each version produces once some probabilities are exactly zero.
 Usage: ``python benchmarks/entropy.py [--rows N] [--classes C] [--k K] [--repeats R]``.
 """
@@ -12,7 +13,7 @@ import time
 
 import numpy as np
 
-from labkit import metrics, select
+from labkit import errata, metrics, select
 
 
 def best_of(fn, repeats: int) -> float:
@@ -39,10 +40,10 @@ def main(argv: list[str] | None = None) -> None:
 
     # the document's loop is slow: run it once
     start = time.perf_counter()
-    doc_entropy = select.document_entropy_loop(probs)
+    doc_entropy = errata.document_entropy_loop(probs)
     doc_loop = time.perf_counter() - start
     start = time.perf_counter()
-    doc_selected, _ = select.document_sample_by_entropy(data, probs, args.k)
+    doc_selected, _ = errata.document_sample_by_entropy(data, probs, args.k)
     doc_sample = time.perf_counter() - start
 
     ours = best_of(lambda: metrics.entropy(probs), args.repeats)
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     zeroed /= zeroed.sum(axis=1, keepdims=True)
     n_check = min(args.rows, 100_000)
     with np.errstate(divide="ignore", invalid="ignore"):
-        doc_nan = int(np.isnan(select.document_entropy_loop(zeroed[:n_check])).sum())
+        doc_nan = int(np.isnan(errata.document_entropy_loop(zeroed[:n_check])).sum())
     ours_nan = int(np.isnan(metrics.entropy(zeroed[:n_check])).sum())
 
     print(f"rows: {args.rows}")
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"document_entropy_loop_s: {doc_loop:.3f}")
     print(f"labkit_entropy_s: {ours:.4f}")
     print(f"entropy_speedup: {doc_loop / ours:.1f}")
+    print(f"entropy_speedup_target_met (>= 40): {doc_loop / ours >= 40}")
     print(f"document_sample_by_entropy_s: {doc_sample:.3f}")
     print(f"labkit_top_entropy_s: {ours_top:.4f}")
     print(f"top_entropy_speedup: {doc_sample / ours_top:.1f}")

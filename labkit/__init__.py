@@ -22,6 +22,7 @@ _SUBMODULES = (
     "core",
     "data",
     "distill",
+    "errata",
     "exercises",
     "lesson",
     "metrics",

@@ -351,3 +351,124 @@ def check_device(device, name: str = "device"):
     elif dev.type != "cpu":
         raise ValueError(f"{name}={device!r} asks for {dev.type}, which labkit does not train on")
     return dev
+
+
+# --- core -------------------------------------------------------------------------------------------------
+# Checks shared by select, active, balance and metrics: how many to choose, samples and their labels, indices,
+# estimators, rows of probabilities.
+
+
+def check_k(k, n: int, *, name: str = "k", n_name: str = "n", minimum: int = 0) -> int:
+    """How many items to choose out of ``n``: an int in ``[minimum, n]`` (the one ``k`` rule of select and active)."""
+    k = check_int(k, name, low=minimum)
+    if k > n:
+        raise ValueError(f"{name}={k!r} exceeds {n_name}={n}: {name} must be <= {n_name} = {n}, got {k!r} "
+                         "(cannot choose more samples than there are)")
+    return k
+
+
+def check_samples(X, name: str = "X", *, min_rows: int = 1, dtype=np.float64) -> np.ndarray:
+    """:func:`check_features` (2-D, numeric, finite) with at least ``min_rows`` rows.
+
+    ``dtype=None`` keeps a floating dtype (a float32 pool stays float32, no copy) and turns anything else
+    into float64.
+    """
+    arr = np.asarray(X)
+    if dtype is None:
+        dtype = arr.dtype if arr.dtype.kind == "f" else np.float64
+    arr = check_features(arr, name, dtype=dtype)
+    if len(arr) < min_rows:
+        raise ValueError(f"{name} must have at least {min_rows} row(s), got shape {arr.shape}")
+    return arr
+
+
+def check_class_labels(y, name: str = "y", *, n: int | None = None, n_name: str = "X",
+                       min_classes: int = 2) -> np.ndarray:
+    """Non-empty class labels (:func:`check_classes`: 1-D, finite, integers or strings) with at least
+    ``min_classes`` classes and, when ``n`` is given, one label per row of ``n_name``."""
+    arr = check_labels(y, name=name)
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: it must hold at least one label")
+    if n is not None and len(arr) != n:
+        raise ValueError(f"{name} has {len(arr)} entries but {n_name} has {n} rows; they must match")
+    return check_classes(arr, name, min_classes=min_classes)
+
+
+def check_indices(indices, n: int, name: str, *, n_name: str = "n", unique: bool = False) -> np.ndarray:
+    """Integer positions into a sequence of length ``n``: 1-D, in ``[0, n)``, distinct if ``unique``."""
+    arr = np.asarray(indices)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of indices, got shape {arr.shape}")
+    if arr.size == 0:
+        return arr.astype(np.intp)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer indices, got dtype {arr.dtype}")
+    if arr.min() < 0 or arr.max() >= n:
+        bad = arr[(arr < 0) | (arr >= n)][0]
+        raise ValueError(f"{name} must lie in [0, {n_name}) = [0, {n}), got {bad!r}")
+    if unique and len(np.unique(arr)) != len(arr):
+        raise ValueError(f"{name} must not repeat an index")
+    return arr.astype(np.intp, copy=False)
+
+
+def check_estimator(estimator, name: str = "estimator", *, methods=("fit",)):
+    """An object with the given (scikit-learn) methods, e.g. ``fit`` and ``predict_proba``."""
+    missing = [m for m in methods if not callable(getattr(estimator, m, None))]
+    if missing or isinstance(estimator, type):
+        raise TypeError(f"{name} must be a scikit-learn estimator instance with {', '.join(methods)}, got "
+                        f"{estimator!r}")
+    return estimator
+
+
+def check_callable(value, name: str, *, optional: bool = False):
+    """A callable (or ``None`` when ``optional``)."""
+    if value is None and optional:
+        return None
+    if not callable(value):
+        raise TypeError(f"{name} must be callable{' or None' if optional else ''}, got {value!r}")
+    return value
+
+
+def check_probability_rows(probs, name: str = "probs", *, atol: float = 1e-6) -> np.ndarray:
+    """A 2-D ``(n_samples, n_classes)`` float64 array of probability rows, at least one row and one class.
+
+    One cheap pass (minimum and row sums, block by block) on the usual, valid input; anything it flags goes
+    through :func:`check_probabilities` for the exact message.
+    """
+    arr = np.asarray(probs)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_classes), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} has no rows (shape {arr.shape})")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric probabilities, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.shape[1] == 0 or not _rows_look_like_probabilities(arr, atol):
+        check_probabilities(arr, name, atol=atol)
+    return arr
+
+
+def _rows_look_like_probabilities(arr: np.ndarray, atol: float, block: int = 8192) -> bool:
+    """True when every entry is >= 0 (NaN fails) and every row sums to 1 within ``atol`` (inf fails)."""
+    ones = np.ones(arr.shape[1])
+    for start in range(0, len(arr), block):
+        b = arr[start:start + block]
+        if not b.min() >= 0 or not np.abs(b @ ones - 1.0).max() <= atol:
+            return False
+    return True
+
+
+def check_vector(values, name: str, *, finite: bool = True, min_len: int = 1) -> np.ndarray:
+    """A 1-D float64 array of numbers with at least ``min_len`` entries; NaN is refused, and so is
+    infinity unless ``finite=False``."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.ndim != 1 or len(arr) < min_len:
+        raise ValueError(f"{name} must be a 1-D array with at least {min_len} entries, got shape {arr.shape}")
+    bad = np.isnan(arr) if not finite else ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(f"{name} contains {'NaN' if not finite else 'NaN or infinity'} "
+                         f"(first at index {int(np.flatnonzero(bad)[0])})")
+    return arr

@@ -6,17 +6,25 @@ features) into indices (:func:`query_top_k`, :func:`query_boltzmann`, :func:`que
 :func:`query_random`); *strategies* glue a fitted model to a query function; :class:`ActiveLearner` holds
 the labelled set; :func:`run` is the loop with a true-label oracle, :func:`compare` runs strategies ×
 repeats, and :func:`labels_to_reach` / :func:`label_efficiency` read the resulting learning curves.
+Top-k, random subsets and the ``k`` rule come from :mod:`labkit.select`, the kit's one selection core.
 
 ERRATA 003, corrected here: the Boltzmann query probability is ``exp(+β·U)`` (β = 0 is random sampling,
 β → ∞ is max-uncertainty); uncertainty is *high* for unsure predictions (not ``sum(p**2)``, a certainty);
 the oracle returns the true label, once per sample; the model is retrained on the whole labelled set.
-:func:`document_loop` reproduces the document's loop with each mistake switchable, to measure them.
+:func:`labkit.errata.document_loop` reproduces the document's loop with each mistake switchable.
+
+Speed: the pool keeps its dtype (a float32 pool stays float32) and a query reads the unlabelled rows by
+index, a block at a time, instead of copying them every round. The built-in strategies, and
+:func:`query_kcenter` / :func:`qbc_strategy`, use several cores for their big products (exact k-center's
+pool × labelled distances, the committee's fits) when asked to with ``n_jobs`` or inside
+``joblib.parallel_config(n_jobs=...)``; the picks do not depend on it (for the committee) or only at
+the last bit of a distance (k-center).
 """
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -25,12 +33,19 @@ from threadpoolctl import threadpool_limits
 from labkit._validation import (
     RandomState,
     as_generator,
-    check_features,
-    check_labels,
-    check_positive_int,
-    check_probabilities,
+    check_bool,
+    check_choice,
+    check_class_labels,
+    check_estimator,
+    check_int,
+    check_k,
+    check_number,
+    check_probability_rows,
+    check_samples,
+    check_vector,
 )
 from labkit.metrics import entropy
+from labkit.select import random_subset, top_k
 
 UNCERTAINTY_METHODS = ("least_confident", "margin", "entropy")
 STRATEGIES = ("random", "least_confident", "margin", "entropy", "boltzmann", "qbc", "kcenter")
@@ -40,6 +55,9 @@ DEFAULT_N_MEMBERS = 5
 # A strategy picks k rows of the unlabelled pool: (fitted model, X_unlabeled, X_labeled, y_labeled, k, rng)
 # -> k distinct indices into X_unlabeled.
 Strategy = Callable[..., np.ndarray]
+
+_BLOCK_BYTES = 8 * 2**20  # rows of the pool read per block when scoring it (about 8 MB)
+_EAGER_CELLS = 2**20  # k-center on a pool up to this many values re-measures every row after each pick
 
 
 # --------------------------------------------------------------------------------------------- scores
@@ -51,11 +69,8 @@ def uncertainty(probs, method: str = "entropy") -> np.ndarray:
     one-hot prediction and largest for the uniform one. Document 003 §4 uses ``sum(p**2)``, which is the
     opposite: a *certainty* (largest for one-hot predictions).
     """
-    if method not in UNCERTAINTY_METHODS:
-        raise ValueError(f"method must be one of {UNCERTAINTY_METHODS}, got {method!r}")
-    p = check_probabilities(probs, "probs")
-    if p.ndim != 2:
-        raise ValueError(f"probs must be 2-D (n_samples, n_classes), got shape {p.shape}")
+    check_choice(method, "method", UNCERTAINTY_METHODS)
+    p = check_probability_rows(probs, "probs")
     if method == "entropy":
         return entropy(p)
     if method == "least_confident":
@@ -82,7 +97,7 @@ def vote_entropy(votes, n_classes: int | None = None) -> np.ndarray:
     top = int(v.max()) + 1 if v.size else 1
     if n_classes is None:
         n_classes = top
-    check_positive_int(n_classes, "n_classes")
+    n_classes = check_int(n_classes, "n_classes", low=1)
     if top > n_classes:
         raise ValueError(f"votes contain label {top - 1} but n_classes is {n_classes}")
     counts = np.zeros((v.shape[1], n_classes))
@@ -97,8 +112,8 @@ def boltzmann_probabilities(scores, beta: float) -> np.ndarray:
     β = 0 gives uniform (random) sampling and β → ∞ puts all the mass on the most uncertain samples.
     A negative β reproduces document 003 §3's ``exp(−β·U)``, which prefers the *least* uncertain samples.
     """
-    s = _check_scores(scores)
-    b = _check_beta(beta)
+    s = check_vector(scores, "scores")
+    b = _beta(beta)
     if np.isinf(b):
         top = s == (s.max() if b > 0 else s.min())
         return top / top.sum()
@@ -109,18 +124,22 @@ def boltzmann_probabilities(scores, beta: float) -> np.ndarray:
 
 # -------------------------------------------------------------------------------------------- queries
 def query_random(n: int, k: int, *, random_state: RandomState = None) -> np.ndarray:
-    """``k`` distinct indices out of ``range(n)``, uniformly at random: the baseline every strategy must beat."""
-    n = check_positive_int(n, "n")
-    k = _check_k(k, n)
-    return as_generator(random_state).choice(n, size=k, replace=False)
+    """``k`` distinct indices out of ``range(n)``, uniformly at random: the baseline every strategy must beat.
+
+    :func:`labkit.select.random_subset` with a query's rule that at least one sample is asked for.
+    """
+    n = check_int(n, "n", low=1)
+    k = check_k(k, n, minimum=1)
+    return random_subset(n, k, random_state=random_state)
 
 
 def query_top_k(scores, k: int) -> np.ndarray:
-    """Indices of the ``k`` highest scores, highest first (ties: the lower index first)."""
-    s = _check_scores(scores)
-    k = _check_k(k, len(s))
-    part = np.argpartition(-s, k - 1)[:k] if k < len(s) else np.arange(len(s))
-    return part[np.lexsort((part, -s[part]))]
+    """Indices of the ``k`` highest scores, highest first (ties: the lower index first).
+
+    :func:`labkit.select.top_k` on finite scores, with a query's rule that at least one sample is asked for.
+    """
+    s = check_vector(scores, "scores")
+    return top_k(s, check_k(k, len(s), n_name="len(scores)", minimum=1))
 
 
 def query_boltzmann(scores, k: int, *, beta: float = DEFAULT_BETA,
@@ -129,128 +148,154 @@ def query_boltzmann(scores, k: int, *, beta: float = DEFAULT_BETA,
 
     Sampling without replacement uses the Gumbel-top-k trick (top k of ``β·s + Gumbel noise``), which draws
     exactly the same distribution as k successive softmax draws, in one vectorised step.
-    β = 0 is :func:`query_random`; β = ∞ is :func:`query_top_k`.
+    β = 0 is random sampling; β = ∞ is :func:`query_top_k`.
     """
-    s = _check_scores(scores)
-    b = _check_beta(beta)
-    k = _check_k(k, len(s))
+    s = check_vector(scores, "scores")
+    b = _beta(beta)
+    k = check_k(k, len(s), n_name="len(scores)", minimum=1)
+    rng = as_generator(random_state)
     if np.isinf(b):
-        return query_top_k(s if b > 0 else -s, k)
-    keys = b * s + as_generator(random_state).gumbel(size=len(s))
-    return query_top_k(keys, k)
+        return top_k(s if b > 0 else -s, k)
+    return top_k(b * s + rng.gumbel(size=len(s)), k)
 
 
-def query_kcenter(X_unlabeled, X_labeled, k: int) -> np.ndarray:
+def query_kcenter(X_unlabeled, X_labeled, k: int, *, n_jobs: int | None = None) -> np.ndarray:
     """Greedy k-center (core-set) batch: repeatedly take the pool point farthest from everything chosen.
 
-    Distances are Euclidean in the given feature space; with no labelled points the first pick is the
-    point farthest from the pool mean. A diversity-aware batch: no two picks are near-duplicates.
+    Distances are Euclidean in the given feature space (computed in float32); with no labelled points the
+    first pick is the point farthest from the pool mean. A diversity-aware batch: no two picks are
+    near-duplicates. Exact: the greedy step re-measures a point only when its stale distance could still
+    be the largest (lazy evaluation), which picks what re-measuring every point would. ``n_jobs`` BLAS
+    threads compute the pool × labelled distances (``None``: 1, or joblib's ``parallel_config``).
     """
-    Xu = _float32_features(X_unlabeled, "X_unlabeled")
-    k = _check_k(k, len(Xu))
-    Xl = np.asarray(X_labeled, dtype=np.float32)
-    sq = np.einsum("ij,ij->i", Xu, Xu)
+    Xu = check_samples(X_unlabeled, "X_unlabeled", dtype=np.float32)
+    k = check_k(k, len(Xu), n_name="len(X_unlabeled)", minimum=1)
+    Xl = np.asarray(X_labeled)
     if Xl.size:
-        Xl = _float32_features(Xl, "X_labeled")
+        Xl = check_samples(Xl, "X_labeled", dtype=np.float32)
         if Xl.shape[1] != Xu.shape[1]:
             raise ValueError(f"X_labeled has {Xl.shape[1]} features but X_unlabeled has {Xu.shape[1]}")
-        nearest = np.full(len(Xu), np.inf, dtype=np.float32)
-        for start in range(0, len(Xl), 1024):  # blocks keep the distance matrix small
-            block = Xl[start:start + 1024]
-            d = sq[:, None] + np.einsum("ij,ij->i", block, block)[None, :] - 2.0 * (Xu @ block.T)
-            nearest = np.minimum(nearest, d.min(axis=1))
     else:
-        centre = Xu.mean(axis=0)
-        nearest = ((Xu - centre) ** 2).sum(axis=1)
-    chosen = np.empty(k, dtype=np.intp)
-    for i in range(k):
-        j = int(np.argmax(nearest))
-        chosen[i] = j
-        c = Xu[j]
-        nearest = np.minimum(nearest, sq + c @ c - 2.0 * (Xu @ c))
-        nearest[chosen[: i + 1]] = -np.inf  # never pick twice (rounding can leave tiny positives)
-    return chosen
+        Xl = np.empty((0, Xu.shape[1]), dtype=np.float32)
+    return _kcenter(np.ascontiguousarray(Xu), Xl, k, _n_threads(n_jobs, cap=None))
 
 
 def bootstrap_committee_votes(estimator, X_labeled, y_labeled, X, *, n_members: int = DEFAULT_N_MEMBERS,
-                              random_state: RandomState = None) -> tuple[np.ndarray, np.ndarray]:
+                              random_state: RandomState = None,
+                              n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fit ``n_members`` clones of ``estimator`` on bootstrap resamples of the labelled set; return their votes.
 
     Returns ``(votes, classes)``: ``votes[m, i]`` is member m's predicted class for ``X[i]``, as an index
     into ``classes`` (the labels seen in ``y_labeled``). A bootstrap sample with one class votes for it.
+    ``n_jobs`` members are fitted at a time, in threads (``None``: 1, or joblib's ``parallel_config``);
+    the votes do not depend on it.
     """
-    from sklearn.base import clone
-
-    n_members = check_positive_int(n_members, "n_members")
-    Xl = check_features(X_labeled, "X_labeled")
-    yl = check_labels(y_labeled, len(Xl), "y_labeled")
-    classes = np.unique(yl)
-    rng = as_generator(random_state)
-    votes = np.empty((n_members, len(X)), dtype=np.intp)
-    for m in range(n_members):
-        rows = rng.integers(0, len(Xl), size=len(Xl))
-        seen = np.unique(yl[rows])
-        if len(seen) == 1:
-            votes[m] = np.searchsorted(classes, seen[0])
-            continue
-        member = clone(estimator).fit(Xl[rows], yl[rows])
-        votes[m] = np.searchsorted(classes, member.predict(X))
-    return votes, classes
+    check_estimator(estimator, methods=("fit", "predict"))
+    n_members = check_int(n_members, "n_members", low=1)
+    Xl = check_samples(X_labeled, "X_labeled", dtype=None)
+    yl = check_class_labels(y_labeled, "y_labeled", n=len(Xl), n_name="X_labeled", min_classes=1)
+    X = check_samples(X, "X", dtype=None)
+    if X.shape[1] != Xl.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but X_labeled has {Xl.shape[1]}")
+    return _committee_votes(estimator, Xl, yl, X, None, n_members, as_generator(random_state),
+                            _n_threads(n_jobs, cap=n_members))
 
 
 # ---------------------------------------------------------------------------------------- strategies
-def random_strategy(model, X_unlabeled, X_labeled, y_labeled, k, rng) -> np.ndarray:
-    """Passive learning: k unlabelled samples uniformly at random."""
-    return query_random(len(X_unlabeled), k, random_state=rng)
+class _PoolStrategy:
+    """A built-in strategy. Called, it follows the :data:`Strategy` protocol; :class:`ActiveLearner` calls
+    ``on_pool(model, X_pool, unlabeled, labeled, y_labeled, k, rng)`` instead, which reads the rows it
+    needs from the pool by index (``unlabeled``, ``labeled``: index arrays) rather than from copies."""
+
+    def __init__(self, name: str, on_pool: Callable, doc: str):
+        self.__name__ = name
+        self.__doc__ = doc
+        self.on_pool = on_pool
+
+    def __call__(self, model, X_unlabeled, X_labeled, y_labeled, k, rng) -> np.ndarray:
+        X_unlabeled = check_samples(X_unlabeled, "X_unlabeled", dtype=None)
+        X_labeled = np.asarray(X_labeled)
+        X_labeled = (check_samples(X_labeled, "X_labeled", dtype=None) if X_labeled.size
+                     else np.empty((0, X_unlabeled.shape[1]), dtype=X_unlabeled.dtype))
+        if X_labeled.shape[1] != X_unlabeled.shape[1]:
+            raise ValueError(f"X_labeled has {X_labeled.shape[1]} features but X_unlabeled has "
+                             f"{X_unlabeled.shape[1]}")
+        y_labeled = np.asarray(y_labeled)
+        if len(y_labeled) != len(X_labeled):
+            raise ValueError(f"y_labeled has {len(y_labeled)} entries but X_labeled has {len(X_labeled)} rows")
+        nu = len(X_unlabeled)
+        X_pool = np.concatenate([X_unlabeled, X_labeled]) if len(X_labeled) else X_unlabeled
+        return self.on_pool(model, X_pool, np.arange(nu), np.arange(nu, len(X_pool)), y_labeled, k,
+                            as_generator(rng, "rng"))
+
+    def __repr__(self) -> str:
+        return f"<labkit.active strategy {self.__name__}>"
+
+
+def _random_on_pool(model, X_pool, unlabeled, labeled, y_labeled, k, rng):
+    return query_random(len(unlabeled), k, random_state=rng)
+
+
+def _kcenter_on_pool(model, X_pool, unlabeled, labeled, y_labeled, k, rng, n_jobs=None):
+    Xu = _gather(X_pool, unlabeled, np.float32)
+    return _kcenter(Xu, _gather(X_pool, labeled, np.float32), check_k(k, len(Xu), minimum=1),
+                    _n_threads(n_jobs, cap=None))
+
+
+random_strategy = _PoolStrategy("random", _random_on_pool,
+                                "Passive learning: k unlabelled samples uniformly at random.")
+kcenter_strategy = _PoolStrategy("kcenter", _kcenter_on_pool,
+                                 "Diversity only: greedy k-center on the input features (ignores the model).")
 
 
 def uncertainty_strategy(method: str = "entropy") -> Strategy:
     """Top-k by :func:`uncertainty` of the model's ``predict_proba`` (uncertainty sampling, 000 §3.1)."""
-    if method not in UNCERTAINTY_METHODS:
-        raise ValueError(f"method must be one of {UNCERTAINTY_METHODS}, got {method!r}")
+    check_choice(method, "method", UNCERTAINTY_METHODS)
 
-    def strategy(model, X_unlabeled, X_labeled, y_labeled, k, rng):
-        return query_top_k(uncertainty(model.predict_proba(X_unlabeled), method), k)
+    def on_pool(model, X_pool, unlabeled, labeled, y_labeled, k, rng):
+        return query_top_k(uncertainty(_predict_rows(model.predict_proba, X_pool, unlabeled), method), k)
 
-    strategy.__name__ = method
-    return strategy
+    return _PoolStrategy(method, on_pool, uncertainty_strategy.__doc__)
 
 
 def boltzmann_strategy(beta: float = DEFAULT_BETA, method: str = "entropy") -> Strategy:
     """Softmax sampling ∝ ``exp(β·U)`` with U the model's :func:`uncertainty` (003 §3, sign corrected)."""
-    _check_beta(beta)
-    if method not in UNCERTAINTY_METHODS:
-        raise ValueError(f"method must be one of {UNCERTAINTY_METHODS}, got {method!r}")
+    beta = _beta(beta)
+    check_choice(method, "method", UNCERTAINTY_METHODS)
 
-    def strategy(model, X_unlabeled, X_labeled, y_labeled, k, rng):
-        scores = uncertainty(model.predict_proba(X_unlabeled), method)
+    def on_pool(model, X_pool, unlabeled, labeled, y_labeled, k, rng):
+        scores = uncertainty(_predict_rows(model.predict_proba, X_pool, unlabeled), method)
         return query_boltzmann(scores, k, beta=beta, random_state=rng)
 
-    strategy.__name__ = f"boltzmann(beta={beta:g})"
-    return strategy
+    return _PoolStrategy(f"boltzmann(beta={beta:g})", on_pool, boltzmann_strategy.__doc__)
 
 
-def qbc_strategy(n_members: int = DEFAULT_N_MEMBERS) -> Strategy:
-    """Query-by-committee: top-k vote entropy of a bootstrap committee of clones of the model."""
-    check_positive_int(n_members, "n_members")
+def qbc_strategy(n_members: int = DEFAULT_N_MEMBERS, *, n_jobs: int | None = None) -> Strategy:
+    """Query-by-committee: top-k vote entropy of a bootstrap committee of clones of the model.
 
-    def strategy(model, X_unlabeled, X_labeled, y_labeled, k, rng):
-        votes, classes = bootstrap_committee_votes(model, X_labeled, y_labeled, X_unlabeled,
-                                                   n_members=n_members, random_state=rng)
+    ``n_jobs`` committee members are fitted at a time, in threads (``None``: 1, or joblib's
+    ``parallel_config``); the picks do not depend on it.
+    """
+    n_members = check_int(n_members, "n_members", low=1)
+    if n_jobs is not None:
+        _n_threads(n_jobs, cap=None)
+
+    def on_pool(model, X_pool, unlabeled, labeled, y_labeled, k, rng):
+        votes, classes = _committee_votes(model, X_pool[labeled], np.asarray(y_labeled), X_pool, unlabeled,
+                                          n_members, rng, _n_threads(n_jobs, cap=n_members))
         return query_top_k(vote_entropy(votes, len(classes)), k)
 
-    strategy.__name__ = f"qbc(n_members={n_members})"
-    return strategy
-
-
-def kcenter_strategy(model, X_unlabeled, X_labeled, y_labeled, k, rng) -> np.ndarray:
-    """Diversity only: greedy k-center on the input features (ignores the model)."""
-    return query_kcenter(X_unlabeled, X_labeled, k)
+    return _PoolStrategy(f"qbc(n_members={n_members})", on_pool, qbc_strategy.__doc__)
 
 
 def get_strategy(strategy: str | Strategy, *, beta: float = DEFAULT_BETA,
                  n_members: int = DEFAULT_N_MEMBERS) -> Strategy:
-    """A strategy callable from a name in :data:`STRATEGIES` (``beta``/``n_members`` for boltzmann/qbc)."""
+    """A strategy callable from a name in :data:`STRATEGIES` (``beta``/``n_members`` for boltzmann/qbc).
+
+    ``beta`` and ``n_members`` are checked whatever the strategy, so a typo is never ignored silently.
+    """
+    _beta(beta)
+    check_int(n_members, "n_members", low=1)
     if callable(strategy):
         return strategy
     if not isinstance(strategy, str) or strategy not in STRATEGIES:
@@ -272,22 +317,21 @@ class ActiveLearner:
 
     The labels come from whoever answers the query: :func:`run` uses the true labels (a perfect oracle),
     the "be the oracle" widget uses a person's clicks. Every ``teach`` refits a fresh clone of
-    ``estimator`` on *all* labelled samples (ERRATA 003: not one sample at a time).
+    ``estimator`` on *all* labelled samples (ERRATA 003: not one sample at a time). The pool keeps its
+    float dtype (float32 stays float32) and is never copied per round: a mask marks the labelled rows.
     """
 
     def __init__(self, estimator, X_pool, *, strategy: str | Strategy = "entropy",
                  beta: float = DEFAULT_BETA, n_members: int = DEFAULT_N_MEMBERS,
                  random_state: RandomState = None):
-        if not hasattr(estimator, "fit"):
-            raise TypeError(f"estimator must be a scikit-learn classifier with fit/predict_proba, got "
-                            f"{estimator!r}")
-        self.estimator = estimator
-        self.X_pool = check_features(X_pool, "X_pool")
+        self.estimator = check_estimator(estimator, methods=("fit", "predict"))
+        self.X_pool = check_samples(X_pool, "X_pool", dtype=None)
         self.strategy = get_strategy(strategy, beta=beta, n_members=n_members)
         self.rng = as_generator(random_state)
         self.labeled: list[int] = []
         self.labels: list = []
         self.model = None
+        self._is_labeled = np.zeros(len(self.X_pool), dtype=bool)
 
     @property
     def n_labeled(self) -> int:
@@ -295,9 +339,7 @@ class ActiveLearner:
 
     def unlabeled(self) -> np.ndarray:
         """Pool indices not labelled yet, ascending."""
-        mask = np.ones(len(self.X_pool), dtype=bool)
-        mask[self.labeled] = False
-        return np.flatnonzero(mask)
+        return np.flatnonzero(~self._is_labeled)
 
     def teach(self, indices, labels) -> None:
         """Add the labelled samples ``X_pool[indices]`` and refit the model on every label so far."""
@@ -309,8 +351,7 @@ class ActiveLearner:
             raise ValueError(f"labels has {len(lab)} entries but indices has {len(idx)}")
         if idx.size and (idx.min() < 0 or idx.max() >= len(self.X_pool)):
             raise ValueError(f"indices must lie in [0, {len(self.X_pool)}), got {idx.min()}..{idx.max()}")
-        seen = set(self.labeled)
-        repeated = [int(i) for i in idx if i in seen]
+        repeated = [int(i) for i in idx if self._is_labeled[i]]
         if repeated or len(set(idx.tolist())) != len(idx):
             raise ValueError(f"indices must be new, distinct pool rows; already labelled or repeated: "
                              f"{repeated[:5] or idx.tolist()[:5]}")
@@ -320,6 +361,7 @@ class ActiveLearner:
                              "two — label more samples at once (e.g. a larger n_initial)")
         self.labeled.extend(int(i) for i in idx)
         self.labels.extend(lab.tolist())
+        self._is_labeled[idx] = True
         warm = (getattr(self.estimator, "warm_start", False) and self.model is not None
                 and np.array_equal(getattr(self.model, "classes_", None), np.unique(y)))
         if not warm:
@@ -333,9 +375,15 @@ class ActiveLearner:
         if self.model is None:
             raise ValueError("the learner has no labels yet: call teach(...) with an initial labelled set")
         pool = self.unlabeled()
-        k = _check_k(k, len(pool), "batch_size")
-        picked = np.asarray(self.strategy(self.model, self.X_pool[pool], self.X_pool[self.labeled],
-                                          np.asarray(self.labels), k, self.rng), dtype=np.intp)
+        k = check_k(k, len(pool), name="batch_size", n_name="the number of unlabelled samples", minimum=1)
+        on_pool = getattr(self.strategy, "on_pool", None)
+        labeled = np.asarray(self.labeled, dtype=np.intp)
+        if on_pool is not None:  # a built-in strategy: reads the pool by index
+            picked = on_pool(self.model, self.X_pool, pool, labeled, np.asarray(self.labels), k, self.rng)
+        else:  # a user's strategy gets the Strategy protocol's arrays
+            picked = self.strategy(self.model, self.X_pool[pool], self.X_pool[labeled], np.asarray(self.labels),
+                                   k, self.rng)
+        picked = np.asarray(picked, dtype=np.intp)
         if picked.shape != (k,) or len(np.unique(picked)) != k or picked.min() < 0 or picked.max() >= len(pool):
             raise ValueError(f"strategy must return {k} distinct indices into the unlabelled pool "
                              f"(0..{len(pool) - 1}), got {picked!r}")
@@ -351,7 +399,33 @@ class ActiveLearner:
 # ----------------------------------------------------------------------------------------- the loop
 def initial_indices(n_pool: int, n_initial: int, *, random_state: RandomState = None) -> np.ndarray:
     """The seed set: ``n_initial`` pool rows at random (labels are not looked at before they are bought)."""
-    return query_random(n_pool, _check_k(n_initial, n_pool, "n_initial"), random_state=random_state)
+    n_pool = check_int(n_pool, "n_pool", low=1)
+    n_initial = check_k(n_initial, n_pool, name="n_initial", n_name="n_pool", minimum=1)
+    return query_random(n_pool, n_initial, random_state=random_state)
+
+
+def _check_loop_data(estimator, X_pool, y_pool, X_test, y_test):
+    """The pool and test set of :func:`run` / :func:`compare`: finite features (float dtype kept), labels
+    with two classes or more, matching lengths and feature counts."""
+    check_estimator(estimator, methods=("fit", "predict"))
+    X_pool = check_samples(X_pool, "X_pool", dtype=None)
+    y_pool = check_class_labels(y_pool, "y_pool", n=len(X_pool), n_name="X_pool")
+    X_test = check_samples(X_test, "X_test", dtype=None)
+    y_test = check_class_labels(y_test, "y_test", n=len(X_test), n_name="X_test")
+    if X_test.shape[1] != X_pool.shape[1]:
+        raise ValueError(f"X_test has {X_test.shape[1]} features but X_pool has {X_pool.shape[1]}")
+    return X_pool, y_pool, X_test, y_test
+
+
+def _check_budget(n_pool: int, n_initial, batch_size, budget) -> tuple[int, int, int]:
+    n_initial = check_int(n_initial, "n_initial", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    budget = check_int(budget, "budget", low=1)
+    if budget > n_pool:
+        raise ValueError(f"budget must be <= the pool size {n_pool}, got {budget}")
+    if n_initial > budget:
+        raise ValueError(f"n_initial must be <= budget ({budget}), got {n_initial}")
+    return n_initial, batch_size, budget
 
 
 def run(estimator, X_pool, y_pool, X_test, y_test, *, strategy: str | Strategy, n_initial: int,
@@ -364,18 +438,11 @@ def run(estimator, X_pool, y_pool, X_test, y_test, *, strategy: str | Strategy, 
     accuracy, until ``budget`` labels (initial ones included) are spent; the last batch is cut to fit.
     The seed set depends on ``random_state`` only, so strategies run with the same seed start alike.
     ``return_labeled=True`` also returns the pool indices in the order they were labelled.
+    ``beta`` (boltzmann) and ``n_members`` (qbc) are checked even for strategies that do not use them.
     """
-    X_pool = check_features(X_pool, "X_pool")
-    y_pool = check_labels(y_pool, len(X_pool), "y_pool")
-    X_test = check_features(X_test, "X_test")
-    y_test = check_labels(y_test, len(X_test), "y_test")
-    n_initial = check_positive_int(n_initial, "n_initial")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    budget = check_positive_int(budget, "budget")
-    if budget > len(X_pool):
-        raise ValueError(f"budget must be <= the pool size {len(X_pool)}, got {budget}")
-    if n_initial > budget:
-        raise ValueError(f"n_initial must be <= budget ({budget}), got {n_initial}")
+    X_pool, y_pool, X_test, y_test = _check_loop_data(estimator, X_pool, y_pool, X_test, y_test)
+    n_initial, batch_size, budget = _check_budget(len(X_pool), n_initial, batch_size, budget)
+    check_bool(return_labeled, "return_labeled")
     rng = as_generator(random_state)
     learner = ActiveLearner(estimator, X_pool, strategy=strategy, beta=beta, n_members=n_members,
                             random_state=rng)
@@ -412,7 +479,13 @@ def compare(estimator, X_pool, y_pool, X_test, y_test, *,
     """
     from labkit.parallel import run_jobs
 
-    n_repeats = check_positive_int(n_repeats, "n_repeats")
+    n_repeats = check_int(n_repeats, "n_repeats", low=1)
+    if n_jobs is not None:
+        n_jobs = check_int(n_jobs, "n_jobs")
+        if n_jobs == 0:
+            raise ValueError("n_jobs must be a positive number of processes, -1 (every core) or None, got 0")
+    check_bool(progress, "progress")
+    check_bool(return_labeled, "return_labeled")
     if isinstance(strategies, str):
         raise TypeError(f"strategies must be a sequence or mapping of strategies, got the string "
                         f"{strategies!r} (wrap it in a list)")
@@ -426,9 +499,11 @@ def compare(estimator, X_pool, y_pool, X_test, y_test, *,
     if len(set(labels)) != len(labels):
         raise ValueError(f"strategies must have distinct labels, got {labels}")
     for _, s in items:
-        get_strategy(s, beta=beta, n_members=n_members)  # fail before any work on an unknown name
-    X_pool = check_features(X_pool, "X_pool")
-    X_test = check_features(X_test, "X_test")
+        if not callable(s) and s not in STRATEGIES:
+            raise ValueError(f"strategies must be drawn from {STRATEGIES} or be callables, got {s!r}")
+        get_strategy(s, beta=beta, n_members=n_members)  # fail before any work on a bad beta or n_members
+    X_pool, y_pool, X_test, y_test = _check_loop_data(estimator, X_pool, y_pool, X_test, y_test)
+    _check_budget(len(X_pool), n_initial, batch_size, budget)
     seeds = as_generator(random_state).integers(0, 2**31 - 1, size=n_repeats)
     jobs = [(label, s, r) for r in range(n_repeats) for label, s in items]
 
@@ -454,8 +529,7 @@ def labels_to_reach(curve: pd.DataFrame, target: float) -> int | None:
     """The first ``n_labeled`` at which ``accuracy >= target``; ``None`` if the curve never gets there."""
     if not isinstance(curve, pd.DataFrame) or not {"n_labeled", "accuracy"} <= set(curve.columns):
         raise ValueError("curve must be a DataFrame with columns 'n_labeled' and 'accuracy'")
-    if not isinstance(target, numbers.Real) or not 0 <= target <= 1:
-        raise ValueError(f"target must be an accuracy in [0, 1], got {target!r}")
+    target = check_number(target, "target", low=0.0, high=1.0)
     ordered = curve.sort_values("n_labeled")
     hit = ordered.loc[ordered["accuracy"] >= target, "n_labeled"]
     return int(hit.iloc[0]) if len(hit) else None
@@ -469,8 +543,12 @@ def label_efficiency(results: pd.DataFrame, target: float, *, baseline: str = "r
     given when at least half reached it), and ``ratio`` = median / baseline median (below 1 = fewer labels).
     """
     need = {"strategy", "repeat", "n_labeled", "accuracy"}
-    if not need <= set(results.columns):
-        raise ValueError(f"results must have columns {sorted(need)}, got {list(results.columns)}")
+    if not isinstance(results, pd.DataFrame) or not need <= set(results.columns):
+        raise ValueError(f"results must be a DataFrame with columns {sorted(need)}, got "
+                         f"{list(getattr(results, 'columns', [type(results).__name__]))}")
+    if len(results) == 0:
+        raise ValueError("results is empty: there are no learning curves to read")
+    target = check_number(target, "target", low=0.0, high=1.0)
     if baseline not in set(results["strategy"]):
         raise ValueError(f"baseline {baseline!r} is not among the strategies {sorted(set(results['strategy']))}")
     rows = []
@@ -490,106 +568,159 @@ def label_efficiency(results: pd.DataFrame, target: float, *, baseline: str = "r
     return table
 
 
-# ------------------------------------------------------------------------- document 003 §4, as written
-def document_loop(X_pool, y_pool, X_test, y_test, *, n_steps: int = 100, n_initial: int = 20,
-                  beta: float = 1.0, score: str = "certainty", oracle: str = "random",
-                  label_calls: int = 2, retrain: str = "one_sample", random_state: RandomState = None,
-                  ) -> tuple[pd.DataFrame, int]:
-    """Document 003 §4's loop on real data, each ERRATA 003 mistake switchable so its cost can be measured.
-
-    As written (the defaults): ``uncertainty(x) = sum(p**2)`` (``score="certainty"``), a sample is drawn
-    uniformly among those with ``1 / (exp(−β·U) + 1) > u``, u ~ U(0, 1), the label is ``randint(0, 2)``
-    (``oracle="random"``), the label function is called twice per step (``label_calls=2``), and the model is
-    updated with that one sample (``retrain="one_sample"``: ``SGDClassifier.partial_fit``).
-    Corrections: ``score="entropy"``, ``oracle="true"``, ``label_calls=1``, ``retrain="all"`` (refit on
-    every label so far). Two changes are needed for the code to run at all: ``model.predict`` →
-    ``predict_proba`` and the sum per sample (``axis=1``); the document sums over the whole pool, one scalar.
-    When no sample passes the threshold the document's ``np.random.choice`` would raise; here that step draws
-    uniformly from the pool instead and is flagged in the ``no_candidate`` column.
-    Returns the learning curve (``step``, ``n_labeled``, ``accuracy``, ``no_candidate``) and the number of
-    oracle calls.
-    """
-    from sklearn.linear_model import SGDClassifier
-
-    if score not in ("certainty", "entropy"):
-        raise ValueError(f"score must be 'certainty' (the document) or 'entropy', got {score!r}")
-    if oracle not in ("random", "true"):
-        raise ValueError(f"oracle must be 'random' (the document) or 'true', got {oracle!r}")
-    if retrain not in ("one_sample", "all"):
-        raise ValueError(f"retrain must be 'one_sample' (the document) or 'all', got {retrain!r}")
-    label_calls = check_positive_int(label_calls, "label_calls")
-    n_steps = check_positive_int(n_steps, "n_steps")
-    X_pool = check_features(X_pool, "X_pool")
-    y_pool = check_labels(y_pool, len(X_pool), "y_pool")
-    X_test = check_features(X_test, "X_test")
-    y_test = check_labels(y_test, len(X_test), "y_test")
-    if n_initial + n_steps > len(X_pool):
-        raise ValueError(f"n_initial + n_steps must be <= the pool size {len(X_pool)}, got "
-                         f"{n_initial} + {n_steps}")
-    rng = as_generator(random_state)
-    classes = np.unique(np.concatenate([y_pool, y_test]))
-    calls = 0
-
-    def new_model():
-        return SGDClassifier(loss="log_loss", random_state=int(rng.integers(2**31 - 1)))
-
-    def label_strategy(i):
-        nonlocal calls
-        calls += 1
-        return int(rng.integers(0, 2)) if oracle == "random" else y_pool[i]
-
-    with threadpool_limits(limits=1, user_api="blas"):  # small fits: see run()
-        labeled = list(initial_indices(len(X_pool), n_initial, random_state=rng))
-        labels = list(y_pool[labeled])  # step 1 of §3: train on an initial labelled set
-        model = new_model()
-        model.partial_fit(X_pool[labeled], labels, classes=classes)
-        rows = [(0, len(labeled), float(np.mean(model.predict(X_test) == y_test)), False)]
-        for step in range(1, n_steps + 1):
-            pool = np.setdiff1d(np.arange(len(X_pool)), labeled)
-            p = model.predict_proba(X_pool[pool])
-            u = np.sum(p**2, axis=1) if score == "certainty" else entropy(p)
-            q = 1 / (np.exp(-beta * u) + 1)
-            passed = np.flatnonzero(q > rng.random())  # the document: np.where(query_strategy(data) > rand)
-            no_candidate = len(passed) == 0
-            if no_candidate:  # the document's np.random.choice raises here; recorded, then drawn uniformly
-                passed = np.arange(len(pool))
-            i = int(pool[rng.choice(passed)])
-            y = label_strategy(i)
-            for _ in range(label_calls - 1):
-                label_strategy(i)  # the document calls label_strategy(x) again and throws the answer away
-            labeled.append(i)
-            labels.append(y)
-            if retrain == "one_sample":
-                model.partial_fit(X_pool[[i]], [y])
-            else:
-                model = new_model().fit(X_pool[labeled], labels)
-            rows.append((step, len(labeled), float(np.mean(model.predict(X_test) == y_test)), no_candidate))
-    return pd.DataFrame(rows, columns=["step", "n_labeled", "accuracy", "no_candidate"]), calls
-
-
 # ------------------------------------------------------------------------------------------- helpers
-def _check_scores(scores) -> np.ndarray:
-    s = np.asarray(scores, dtype=np.float64)
-    if s.ndim != 1 or s.size == 0:
-        raise ValueError(f"scores must be a non-empty 1-D array, got shape {s.shape}")
-    if not np.isfinite(s).all():
-        raise ValueError("scores contains NaN or infinity")
-    return s
+def _beta(beta) -> float:
+    """β: a real number, ±∞ allowed, not NaN. A ValueError for any bad β (a string included), as before."""
+    try:
+        return check_number(beta, "beta", finite=False)
+    except TypeError as err:
+        raise ValueError(f"{err}; beta must be a real number (np.inf allowed)") from None
 
 
-def _float32_features(X, name: str) -> np.ndarray:
-    """``check_features`` in float32 (half the memory traffic for distance computations)."""
-    return check_features(X, name, dtype=np.float32)
+def _n_threads(n_jobs, *, cap: int | None) -> int:
+    """Threads to use for ``n_jobs`` (``None``: joblib's ``parallel_config``, else 1; ``-1``: every core)."""
+    from joblib import effective_n_jobs
+
+    if n_jobs is not None:
+        n_jobs = check_int(n_jobs, "n_jobs")
+        if n_jobs == 0:
+            raise ValueError("n_jobs must be a positive number of threads, -1 (every core) or None, got 0")
+    n = max(1, effective_n_jobs(n_jobs))
+    return n if cap is None else min(n, cap)
 
 
-def _check_beta(beta) -> float:
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or np.isnan(beta):
-        raise ValueError(f"beta must be a real number (np.inf allowed), got {beta!r}")
-    return float(beta)
+def _gather(X: np.ndarray, rows: np.ndarray, dtype) -> np.ndarray:
+    """``X[rows].astype(dtype)`` without a full-size temporary of the other dtype."""
+    if X.dtype == dtype:
+        return X[rows]
+    out = np.empty((len(rows), X.shape[1]), dtype=dtype)
+    step = max(1, _BLOCK_BYTES // max(1, X.shape[1] * X.itemsize))
+    for start in range(0, len(rows), step):
+        out[start:start + step] = X[rows[start:start + step]]
+    return out
 
 
-def _check_k(k, n: int, name: str = "k") -> int:
-    k = check_positive_int(k, name)
-    if k > n:
-        raise ValueError(f"{name} must be <= the number of candidates {n}, got {k}")
-    return k
+def _predict_rows(predict: Callable, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``predict(X[rows])``, a block of rows at a time: the unlabelled pool is never copied whole."""
+    step = max(256, _BLOCK_BYTES // max(1, X.shape[1] * X.itemsize))
+    if len(rows) <= step:
+        return np.asarray(predict(X[rows]))
+    first = np.asarray(predict(X[rows[:step]]))
+    out = np.empty((len(rows), *first.shape[1:]), dtype=first.dtype)
+    out[:step] = first
+    for start in range(step, len(rows), step):
+        out[start:start + step] = predict(X[rows[start:start + step]])
+    return out
+
+
+def _committee_votes(estimator, Xl, yl, X, rows, n_members: int, rng: np.random.Generator,
+                     n_threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """Votes of a bootstrap committee on ``X[rows]`` (``rows=None``: every row); see
+    :func:`bootstrap_committee_votes`. The bootstrap rows are drawn first, in member order, so the
+    members can be fitted in any order, or at once in threads, with the same votes."""
+    from sklearn.base import clone
+
+    classes = np.unique(yl)
+    rows = np.arange(len(X)) if rows is None else rows
+    draws = [rng.integers(0, len(Xl), size=len(Xl)) for _ in range(n_members)]
+
+    def member(sample):
+        seen = np.unique(yl[sample])
+        if len(seen) == 1:
+            return np.full(len(rows), np.searchsorted(classes, seen[0]), dtype=np.intp)
+        fitted = clone(estimator).fit(Xl[sample], yl[sample])
+        return np.searchsorted(classes, _predict_rows(fitted.predict, X, rows))
+
+    if n_threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(n_threads) as pool:
+            votes = list(pool.map(member, draws))
+    else:
+        votes = [member(sample) for sample in draws]
+    return np.stack(votes).astype(np.intp, copy=False), classes
+
+
+def _kcenter(Xu: np.ndarray, Xl: np.ndarray, k: int, n_threads: int) -> np.ndarray:
+    """Greedy farthest-first picks of ``k`` rows of ``Xu`` (float32), ``Xl`` already chosen.
+
+    The squared distance of every row to its nearest chosen point starts from ``Xl`` (blocks of 1024
+    labelled rows, one product each with the whole of ``Xu``). The greedy loop then evaluates lazily:
+    a row's stored distance is an upper bound once later centres exist, and is brought up to date only
+    when it is the largest, i.e. when it could be the next pick. A row that is up to date and largest is
+    the pick of the eager loop that re-measures every row after every centre; ties go to the lower index.
+    The per-centre products are computed as the eager loop's single product over ``Xu`` computes them
+    (OpenBLAS's matrix-vector kernel treats rows in groups of four and the last ``n % 4`` rows apart), so
+    the distances agree bit for bit. A small pool (up to ``_EAGER_CELLS`` values) takes the eager loop.
+    """
+    n = len(Xu)
+    sq = np.einsum("ij,ij->i", Xu, Xu)
+    if len(Xl):
+        nearest = np.full(n, np.inf, dtype=np.float32)
+        rows = max(1, 2**22 // 1024)  # the elementwise part, a slice of rows at a time (small temporaries)
+        # more BLAS threads only when asked (threadpool_limits itself costs milliseconds per call)
+        with threadpool_limits(limits=n_threads, user_api="blas") if n_threads > 1 else nullcontext():
+            for start in range(0, len(Xl), 1024):  # blocks keep the distance matrix small
+                block = Xl[start:start + 1024]
+                sqb = np.einsum("ij,ij->i", block, block)
+                prod = Xu @ block.T
+                prod *= 2.0  # exact, as the eager 2.0 * (Xu @ block.T)
+                for r in range(0, n, rows):
+                    d = sq[r:r + rows, None] + sqb[None, :]
+                    d -= prod[r:r + rows]
+                    np.minimum(nearest[r:r + rows], d.min(axis=1), out=nearest[r:r + rows])
+                del prod
+    else:
+        centre = Xu.mean(axis=0)
+        nearest = ((Xu - centre) ** 2).sum(axis=1)
+    if n * Xu.shape[1] <= _EAGER_CELLS:  # a small pool: re-measuring every row is cheaper than bookkeeping
+        chosen = np.empty(k, dtype=np.intp)
+        for i in range(k):
+            j = int(np.argmax(nearest))
+            chosen[i] = j
+            c = Xu[j]
+            nearest = np.minimum(nearest, sq + c @ c - 2.0 * (Xu @ c))
+            nearest[chosen[: i + 1]] = -np.inf  # never pick twice (rounding can leave tiny positives)
+        return chosen
+    body = n - n % 4  # rows OpenBLAS's matrix-vector kernel handles four at a time
+    stamp = np.zeros(n, dtype=np.intp)  # how many centres each row's distance includes
+    centres = np.empty((k, Xu.shape[1]), dtype=np.float32)
+    norms = np.empty(k, dtype=np.float32)
+    chosen = np.empty(k, dtype=np.intp)
+    batch = 64
+    for i in range(k):
+        while True:
+            j = int(np.argmax(nearest))
+            if stamp[j] == i:
+                break
+            # bring the stale rows with the largest bounds up to date
+            top = np.argpartition(nearest, n - batch)[n - batch:] if n > batch else np.arange(n)
+            stale = np.union1d(top[stamp[top] < i], [j])  # j itself, even among many equal bounds
+            for m in range(int(stamp[stale].min()), i):
+                todo = stale[stamp[stale] <= m]
+                if len(todo):
+                    dots = _matvec_as_in_full_product(Xu, todo, centres[m], body)
+                    d = sq[todo] + norms[m] - 2.0 * dots
+                    nearest[todo] = np.minimum(nearest[todo], d)
+            stamp[stale] = i
+        chosen[i] = j
+        centres[i] = Xu[j]
+        norms[i] = centres[i] @ centres[i]
+        nearest[j] = -np.inf  # never pick twice (rounding can leave tiny positives)
+        stamp[j] = k
+    return chosen
+
+
+def _matvec_as_in_full_product(X: np.ndarray, rows: np.ndarray, c: np.ndarray, body: int) -> np.ndarray:
+    """``(X @ c)[rows]`` computed the way the full product computes those rows, for far fewer rows."""
+    out = np.empty(len(rows), dtype=np.float32)
+    in_body = rows < body
+    if in_body.any():
+        r = rows[in_body]
+        padded = np.concatenate([r, np.repeat(r[:1], -len(r) % 4)])  # whole groups of four
+        out[in_body] = (X[padded] @ c)[: len(r)]
+    if not in_body.all():
+        tail_start = max(0, body - 4)  # four body rows, then the tail: the same kernels as the full product
+        tail = X[tail_start:] @ c
+        out[~in_body] = tail[rows[~in_body] - tail_start]
+    return out

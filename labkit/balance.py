@@ -16,9 +16,12 @@ from labkit._validation import (
     RandomState,
     as_generator,
     as_seed,
-    check_features,
-    check_labels,
-    check_positive_int,
+    check_choice,
+    check_class_labels,
+    check_estimator,
+    check_int,
+    check_number,
+    check_samples,
 )
 
 METHODS = ("none", "under", "over", "smote", "adasyn")
@@ -34,8 +37,7 @@ def make_sampler(method: str, *, random_state: RandomState = None, **params):
     from imblearn.over_sampling import ADASYN, SMOTE, RandomOverSampler
     from imblearn.under_sampling import RandomUnderSampler
 
-    if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check_choice(method, "method", METHODS)
     seed = as_seed(random_state)
     if method == "none":
         from imblearn import FunctionSampler
@@ -73,8 +75,8 @@ def resample(X, y, method: str, *, random_state: RandomState = None, **params):
 
     Extra ``params`` go to the imbalanced-learn sampler (e.g. ``k_neighbors`` for SMOTE).
     """
-    X = check_features(X)
-    y = check_labels(y, len(X))
+    X = check_samples(X)
+    y = check_class_labels(y, n=len(X), min_classes=1)
     sampler = make_sampler(method, random_state=random_state, **params)
     if method == "none":
         return X.copy(), y.copy()
@@ -95,11 +97,15 @@ def balance_per_class(X, y, n_per_class: int, *, random_state: RandomState = Non
     in large classes. Pass ``replace=True`` to reproduce it.
     """
     X = np.asarray(X)
-    y = check_labels(y, len(X))
-    if X.ndim >= 2 and np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
+    if X.ndim < 2:
+        raise ValueError(f"X must have one row per sample (at least 2-D), got shape {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X must be numeric, got dtype {X.dtype}")
+    y = check_class_labels(y, n=len(X), min_classes=1)
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinity")
-    check_positive_int(n_per_class, "n_per_class")
-    if replace not in ("auto", True, False):
+    check_int(n_per_class, "n_per_class", low=1)
+    if not (replace == "auto" if isinstance(replace, str) else isinstance(replace, bool | np.bool_)):
         raise ValueError(f"replace must be 'auto', True or False, got {replace!r}")
     rng = as_generator(random_state)
     picks = []
@@ -140,6 +146,16 @@ def evaluate_minority(estimator, X_test, y_test, minority) -> dict:
         precision_recall_fscore_support,
     )
 
+    check_estimator(estimator, methods=("predict",))
+    X_test = check_samples(X_test, "X_test", dtype=None)
+    y_test = check_class_labels(y_test, "y_test", n=len(X_test), n_name="X_test", min_classes=1)
+    present = np.unique(y_test)
+    try:
+        known = np.ndim(minority) == 0 and not isinstance(minority, bool) and bool(np.isin(minority, present))
+    except TypeError:
+        known = False
+    if not known:
+        raise ValueError(f"minority must be one of the classes in y_test {present.tolist()}, got {minority!r}")
     pred = estimator.predict(X_test)
     p, r, f, _ = precision_recall_fscore_support(
         y_test, pred, labels=[minority], average=None, zero_division=0
@@ -174,11 +190,10 @@ def fit_balanced(X, y, method: str, *, estimator=None, random_state: RandomState
     """Fit ``estimator`` (default ``SVC()``) after balancing with ``method`` (any of :data:`COMPARE_METHODS`)."""
     from sklearn.svm import SVC
 
-    if method not in COMPARE_METHODS:
-        raise ValueError(f"method must be one of {COMPARE_METHODS}, got {method!r}")
-    X = check_features(X)
-    y = check_labels(y, len(X))
-    estimator = SVC() if estimator is None else estimator
+    check_choice(method, "method", COMPARE_METHODS)
+    X = check_samples(X)
+    y = check_class_labels(y, n=len(X))
+    estimator = SVC() if estimator is None else check_estimator(estimator, methods=("fit", "predict"))
     if method == "class_weight" and "class_weight" not in estimator.get_params():
         raise ValueError(f"method 'class_weight' needs an estimator with a class_weight parameter, "
                          f"got {type(estimator).__name__}")
@@ -199,21 +214,27 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
     from sklearn.model_selection import StratifiedShuffleSplit
     from sklearn.svm import SVC
 
-    X = check_features(X)
-    y = check_labels(y, len(X))
+    X = check_samples(X)
+    y = check_class_labels(y, n=len(X))
     if isinstance(methods, str):
         methods = [methods]
+    methods = list(methods)
+    if not methods:
+        raise ValueError(f"methods must not be empty: choose from {COMPARE_METHODS}")
     for m in methods:
         if m not in COMPARE_METHODS:
             raise ValueError(f"methods must be drawn from {COMPARE_METHODS}, got {m!r}")
-    check_positive_int(n_repeats, "n_repeats")
+    check_int(n_repeats, "n_repeats", low=1)
+    if sampler_params is not None and not isinstance(sampler_params, dict):
+        raise TypeError(f"sampler_params must be a dict {{method: {{parameter: value}}}}, got {sampler_params!r}")
     sampler_params = dict(sampler_params or {})
-    for m in sampler_params:
+    for m, params in sampler_params.items():
         if m not in METHODS or m == "none":
             raise ValueError(f"sampler_params keys must be resampling methods {METHODS[1:]}, got {m!r}")
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
-    estimator = SVC() if estimator is None else estimator
+        if not isinstance(params, dict):
+            raise TypeError(f"sampler_params[{m!r}] must be a dict of parameters, got {params!r}")
+    check_number(test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True)
+    estimator = SVC() if estimator is None else check_estimator(estimator, methods=("fit", "predict"))
     if "class_weight" in methods and "class_weight" not in estimator.get_params():
         raise ValueError(f"method 'class_weight' needs an estimator with a class_weight parameter, "
                          f"got {type(estimator).__name__}")

@@ -6,9 +6,10 @@ of probabilities (``labkit.metrics.entropy``, the kit's one entropy); picking in
 (:func:`top_k`). :func:`compare_strategies` runs the notebook's experiment: a model trained on a small seed
 set scores a pool, each strategy picks ``k`` pool samples, and a model is retrained on seed + selection.
 
-The document's own row-by-row code is kept verbatim as ``document_*`` functions, so that the notebook and
-``benchmarks/entropy.py`` can run it side by side with the corrected version (ERRATA 001: NaN for any
-zero probability, 0/0 when every prediction is one-hot, a Python loop over rows).
+This module is also the kit's one selection core: :func:`top_k`, :func:`random_subset` and the ``k`` rule
+(``labkit._validation.check_k``) are what :mod:`labkit.active` queries with. The document's own row-by-row
+code (ERRATA 001: NaN for any zero probability, 0/0 when every prediction is one-hot, a Python loop over
+rows) lives in :mod:`labkit.errata`.
 """
 
 from __future__ import annotations
@@ -25,10 +26,18 @@ from labkit._validation import (
     RandomState,
     as_generator,
     as_seed,
-    check_features,
-    check_labels,
-    check_positive_int,
-    check_probabilities,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_class_labels,
+    check_estimator,
+    check_indices,
+    check_int,
+    check_k,
+    check_number,
+    check_probability_rows,
+    check_same_length,
+    check_samples,
 )
 from labkit.metrics import entropy
 
@@ -38,40 +47,9 @@ WEIGHTINGS = ("none", "class", "entropy")
 TRAINING_SCHEMES = (*WEIGHTINGS, "resample")
 
 
+
 class DegenerateWeightsWarning(UserWarning):
     """Entropy weights are undefined (every row has zero entropy) and a fallback was used instead."""
-
-
-# ---------------------------------------------------------------------------------------------------------
-# validation helpers
-
-
-def _check_k(k, n: int, n_name: str = "n") -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"k must be an int, got {k!r}")
-    if k < 0:
-        raise ValueError(f"k must be >= 0, got {k!r}")
-    if k > n:
-        raise ValueError(f"k={k!r} exceeds {n_name}={n}: cannot choose more samples than there are")
-    return int(k)
-
-
-def _check_probs_2d(probs, name: str = "probs") -> np.ndarray:
-    arr = np.asarray(probs)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_classes), got shape {arr.shape}")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} has no rows (shape {arr.shape})")
-    return check_probabilities(arr, name)
-
-
-def _check_y(y, name: str = "y") -> np.ndarray:
-    arr = check_labels(y, name=name)
-    if len(arr) == 0:
-        raise ValueError(f"{name} is empty")
-    if arr.dtype.kind == "f" and np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN labels (first at index {int(np.flatnonzero(np.isnan(arr))[0])})")
-    return arr
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -82,9 +60,10 @@ def random_subset(n: int, k: int, *, random_state: RandomState = None) -> np.nda
     """``k`` distinct indices from ``range(n)``, uniformly at random, in random order (001 §3.1 item 1).
 
     Any prefix of the result is itself a uniform random subset, so growing ``k`` with the same seed nests.
+    This is the kit's one random subset: :func:`labkit.active.query_random` draws with it too.
     """
-    n = check_positive_int(n, "n", minimum=0)
-    k = _check_k(k, n)
+    n = check_int(n, "n", low=0)
+    k = check_k(k, n)
     rng = as_generator(random_state)
     return rng.permutation(n)[:k]
 
@@ -101,7 +80,7 @@ def stratified_counts(class_sizes, k: int, *, random_state: RandomState = None) 
         raise ValueError(f"class_sizes must be a non-empty 1-D sequence of counts, got {class_sizes!r}")
     if not np.issubdtype(sizes.dtype, np.integer) or (sizes < 0).any():
         raise ValueError(f"class_sizes must be non-negative integers, got {class_sizes!r}")
-    k = _check_k(k, int(sizes.sum()), "the number of samples")
+    k = check_k(k, int(sizes.sum()), n_name="the number of samples")
     rng = as_generator(random_state)
     counts = np.zeros(len(sizes), dtype=np.int64)
     remaining = k
@@ -129,8 +108,8 @@ def stratified_subset(y, k: int, *, random_state: RandomState = None) -> np.ndar
     its share is taken whole and the remainder goes to the other classes (:func:`stratified_counts`).
     Within a class the samples are drawn at random. The indices are returned sorted.
     """
-    y = _check_y(y)
-    k = _check_k(k, len(y), "len(y)")
+    y = check_class_labels(y, min_classes=1)
+    k = check_k(k, len(y), n_name="len(y)")
     rng = as_generator(random_state)
     labels, inverse, sizes = np.unique(y, return_inverse=True, return_counts=True)
     counts = stratified_counts(sizes, k, random_state=rng)
@@ -143,14 +122,18 @@ def top_k(scores, k: int) -> np.ndarray:
     """Indices of the ``k`` highest ``scores``, highest first; ties go to the lower index.
 
     O(n) selection (``argpartition``) and a sort of the ``k`` winners only. NaN scores are refused: they
-    would silently sort as the largest values (which is how the document's code picks them).
+    would silently sort as the largest values (which is how the document's code picks them). This is the
+    kit's one top-k: :func:`labkit.active.query_top_k` and every scored query use it.
     """
-    s = np.asarray(scores, dtype=np.float64)
+    s = np.asarray(scores)
+    if s.dtype.kind not in "biuf":
+        raise TypeError(f"scores must be numeric, got dtype {s.dtype}")
+    s = s.astype(np.float64, copy=False)
     if s.ndim != 1:
         raise ValueError(f"scores must be 1-D, got shape {s.shape}")
     if np.isnan(s).any():
         raise ValueError(f"scores contain NaN (first at index {int(np.flatnonzero(np.isnan(s))[0])})")
-    k = _check_k(k, len(s), "len(scores)")
+    k = check_k(k, len(s), n_name="len(scores)")
     if k == 0:
         return np.empty(0, dtype=np.intp)
     threshold = s[np.argpartition(s, len(s) - k)[len(s) - k]]  # the k-th largest value
@@ -164,10 +147,11 @@ def top_entropy(probs, k: int) -> np.ndarray:
     """Indices of the ``k`` rows of ``probs`` with the highest entropy, most uncertain first (001 §4.1).
 
     Vectorised and zero-safe: rows with zero probabilities have a finite entropy (0·log 0 = 0), unlike
-    the document's loop, whose NaNs sort last and are therefore picked first.
+    the document's loop (:func:`labkit.errata.document_sample_by_entropy`), whose NaNs sort last and are
+    therefore picked first.
     """
-    probs = _check_probs_2d(probs)
-    k = _check_k(k, len(probs), "len(probs)")
+    probs = check_probability_rows(probs)
+    k = check_k(k, len(probs), n_name="len(probs)")
     return top_k(entropy(probs), k)
 
 
@@ -183,9 +167,8 @@ def entropy_weights(probs, *, fallback: str = "uniform") -> np.ndarray:
     weights 1/n — "no row is more uncertain than another"; with ``fallback="raise"`` it raises ValueError.
     Note that rows with zero entropy get weight 0 (they drop out of a weighted fit).
     """
-    if fallback not in ("uniform", "raise"):
-        raise ValueError(f"fallback must be 'uniform' or 'raise', got {fallback!r}")
-    probs = _check_probs_2d(probs)
+    check_choice(fallback, "fallback", ("uniform", "raise"))
+    probs = check_probability_rows(probs)
     h = entropy(probs)
     total = h.sum()
     if total > 0:
@@ -209,7 +192,7 @@ def class_weights(y) -> dict:
     A dict ``{label: weight}`` (usable as an estimator's ``class_weight``); every class then carries the
     same total weight. :func:`sample_weights` turns it into one weight per sample.
     """
-    y = _check_y(y)
+    y = check_class_labels(y, min_classes=1)
     labels, counts = np.unique(y, return_counts=True)
     w = len(y) / (len(labels) * counts)
     return {label.item() if hasattr(label, "item") else label: float(v) for label, v in zip(labels, w, strict=True)}
@@ -223,12 +206,11 @@ def sample_weights(scheme: str, *, y=None, probs=None) -> np.ndarray:
     multiply each sample's loss by its weight, so weights summing to 1 shrink the data term n-fold against
     the regulariser (for LogisticRegression it is the same as dividing ``C`` by n).
     """
-    if scheme not in WEIGHTINGS:
-        raise ValueError(f"scheme must be one of {WEIGHTINGS}, got {scheme!r}")
+    check_choice(scheme, "scheme", WEIGHTINGS)
     if y is not None:
-        y = _check_y(y)
+        y = check_class_labels(y, min_classes=1)
     if probs is not None:
-        probs = _check_probs_2d(probs)
+        probs = check_probability_rows(probs)
     if y is not None and probs is not None and len(y) != len(probs):
         raise ValueError(f"y has {len(y)} entries but probs has {len(probs)} rows")
     if scheme == "class":
@@ -251,8 +233,13 @@ def sample_weights(scheme: str, *, y=None, probs=None) -> np.ndarray:
 def select(strategy: str, k: int, *, y=None, probs=None, random_state: RandomState = None) -> np.ndarray:
     """Dispatch to :func:`random_subset`, :func:`stratified_subset` (needs ``y``) or :func:`top_entropy`
     (needs ``probs``); the pool size is taken from whichever of ``y``/``probs`` is given."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    check_choice(strategy, "strategy", STRATEGIES)
+    if y is not None:
+        y = check_class_labels(y, min_classes=1)
+    if probs is not None:
+        probs = check_probability_rows(probs)
+    if y is not None and probs is not None and len(y) != len(probs):
+        raise ValueError(f"y has {len(y)} entries but probs has {len(probs)} rows")
     if strategy == "stratified":
         if y is None:
             raise ValueError("strategy='stratified' needs y")
@@ -265,35 +252,6 @@ def select(strategy: str, k: int, *, y=None, probs=None, random_state: RandomSta
     if source is None:
         raise ValueError("strategy='random' needs y or probs (to know the pool size)")
     return random_subset(len(source), k, random_state=random_state)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# the document's code, verbatim (001 §4.1, §4.2), kept as a reference to compare against
-
-
-def document_entropy(probs):
-    """001 §4.1/§4.2 as written: ``-np.sum(probs * np.log(probs))``. NaN as soon as one probability is 0."""
-    return -np.sum(probs * np.log(probs))
-
-
-def document_entropy_loop(probs) -> np.ndarray:
-    """001 §4.1 as written: :func:`document_entropy` row by row in a Python loop."""
-    return np.array([document_entropy(p) for p in probs])
-
-
-def document_sample_by_entropy(data, probs, num_samples):
-    """001 §4.1 ``sample_by_entropy`` as written. NaN entropies sort last in ``argsort``, so rows with a
-    zero probability are picked *first*. Pass ``data=np.arange(n)`` to get the chosen indices."""
-    entropies = np.array([document_entropy(p) for p in probs])
-    indices = np.argsort(entropies)[-num_samples:]
-    return data[indices], probs[indices]
-
-
-def document_weight_by_entropy(probs):
-    """001 §4.2 ``weight_by_entropy`` as written: one NaN entropy makes the sum, hence every weight, NaN;
-    all-one-hot predictions give 0/0."""
-    entropies = np.array([document_entropy(p) for p in probs])
-    return entropies / np.sum(entropies)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -315,6 +273,19 @@ def default_estimator():
     return LogisticRegression(max_iter=300)
 
 
+def _train_and_test(X_train, y_train, X_test, y_test, *, names=("X_train", "y_train", "X_test", "y_test")):
+    """Finite 2-D features (float dtype kept) with one label each; train has two classes or more and the
+    test features have as many columns as the training features."""
+    nx, ny, nxt, nyt = names
+    X_train = check_samples(X_train, nx, dtype=None)
+    y_train = check_class_labels(y_train, ny, n=len(X_train), n_name=nx)
+    X_test = check_samples(X_test, nxt, dtype=None)
+    y_test = check_class_labels(y_test, nyt, n=len(X_test), n_name=nxt, min_classes=1)
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(f"{nxt} has {X_test.shape[1]} features but {nx} has {X_train.shape[1]}; they must match")
+    return X_train, y_train, X_test, y_test
+
+
 def fit_and_score(estimator, X_train, y_train, X_test, y_test, *, sample_weight=None,
                   labels: Sequence | None = None) -> dict:
     """Fit a clone of ``estimator`` and report test accuracy, balanced accuracy, per-class recall
@@ -322,6 +293,18 @@ def fit_and_score(estimator, X_train, y_train, X_test, y_test, *, sample_weight=
     from sklearn.base import clone
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, recall_score
 
+    check_estimator(estimator, methods=("fit", "predict"))
+    X_train, y_train, X_test, y_test = _train_and_test(X_train, y_train, X_test, y_test)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight)
+        if sample_weight.dtype.kind not in "biuf" or sample_weight.ndim != 1:
+            raise ValueError(f"sample_weight must be a 1-D array of numbers, got {sample_weight.dtype} "
+                             f"of shape {sample_weight.shape}")
+        check_same_length("y_train", y_train, "sample_weight", sample_weight)
+        if not np.isfinite(sample_weight).all() or (sample_weight < 0).any() or not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must be finite and non-negative with a positive sum")
+    if labels is not None:
+        labels = check_class_labels(labels, "labels", min_classes=1)
     model = clone(estimator)
     with _small_fit_threads():
         start = time.perf_counter()
@@ -347,13 +330,20 @@ def seed_model(X, y, seed_idx, *, estimator=None, cv: int = 5, random_state: Ran
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    estimator = default_estimator() if estimator is None else estimator
+    X = check_samples(X, dtype=None)
+    y = check_class_labels(y, n=len(X))
+    seed_idx = check_indices(seed_idx, len(X), "seed_idx", n_name="len(X)", unique=True)
+    cv = check_int(cv, "cv", low=2)
+    estimator = default_estimator() if estimator is None else check_estimator(
+        estimator, methods=("fit", "predict_proba"))
+    seed = as_seed(random_state)
     X_seed, y_seed = X[seed_idx], y[seed_idx]
-    smallest = int(np.unique(y_seed, return_counts=True)[1].min())
+    smallest = int(np.unique(y_seed, return_counts=True)[1].min()) if len(y_seed) else 0
     folds = min(cv, smallest)
-    if folds < 2:
-        raise ValueError(f"seed_idx must hold at least 2 samples of every class, the smallest has {smallest}")
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=as_seed(random_state))
+    if folds < 2 or len(np.unique(y_seed)) < 2:
+        raise ValueError(f"seed_idx must hold at least 2 samples of every class (and 2 classes), the smallest "
+                         f"has {smallest}")
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     with _small_fit_threads():
         model = clone(estimator).fit(X_seed, y_seed)
         seed_probs = cross_val_predict(clone(estimator), X_seed, y_seed, cv=splitter, method="predict_proba")
@@ -373,14 +363,21 @@ def evaluate_selection(X, y, X_test, y_test, *, seed_idx, pool_idx, pool_probs, 
     """
     from labkit.balance import balance_per_class
 
-    if weighting not in TRAINING_SCHEMES:
-        raise ValueError(f"weighting must be one of {TRAINING_SCHEMES}, got {weighting!r}")
-    estimator = default_estimator() if estimator is None else estimator
-    rng = as_generator(random_state)
-    seed_idx, pool_idx = np.asarray(seed_idx), np.asarray(pool_idx)
-    pool_probs = _check_probs_2d(pool_probs, "pool_probs")
+    check_choice(weighting, "weighting", TRAINING_SCHEMES)
+    check_choice(strategy, "strategy", STRATEGIES)
+    X, y, X_test, y_test = _train_and_test(X, y, X_test, y_test, names=("X", "y", "X_test", "y_test"))
+    estimator = default_estimator() if estimator is None else check_estimator(estimator, methods=("fit", "predict"))
+    seed_idx = check_indices(seed_idx, len(X), "seed_idx", n_name="len(X)", unique=True)
+    pool_idx = check_indices(pool_idx, len(X), "pool_idx", n_name="len(X)", unique=True)
+    pool_probs = check_probability_rows(pool_probs, "pool_probs")
     if len(pool_probs) != len(pool_idx):
         raise ValueError(f"pool_probs has {len(pool_probs)} rows but pool_idx has {len(pool_idx)} entries")
+    seed_probs = check_probability_rows(seed_probs, "seed_probs")
+    if seed_probs.shape != (len(seed_idx), pool_probs.shape[1]):
+        raise ValueError(f"seed_probs must have shape (len(seed_idx), n_classes) = "
+                         f"({len(seed_idx)}, {pool_probs.shape[1]}), got {seed_probs.shape}")
+    k = check_k(k, len(pool_idx), n_name="len(pool_idx)")
+    rng = as_generator(random_state)
     start = time.perf_counter()
     chosen = select(strategy, k, y=y[pool_idx], probs=pool_probs, random_state=rng)
     select_seconds = time.perf_counter() - start
@@ -419,30 +416,39 @@ def compare_strategies(X, y, X_test, y_test, *, ks: Sequence[int], strategies: S
     strategy ``"seed only"`` (k = 0) and, if ``full_pool``, one ``"full pool"`` row (all of ``X``, fit once:
     it is the same data in every repeat) are references.
     """
-    X = check_features(X)
-    y = check_labels(y, len(X))
-    X_test = check_features(X_test, "X_test")
-    y_test = check_labels(y_test, len(X_test), "y_test")
-    if X_test.shape[1] != X.shape[1]:
-        raise ValueError(f"X_test has {X_test.shape[1]} features but X has {X.shape[1]}")
+    X, y, X_test, y_test = _train_and_test(X, y, X_test, y_test, names=("X", "y", "X_test", "y_test"))
+    X = X.astype(np.float64, copy=False)  # as before: the experiment runs on float64 features
+    X_test = X_test.astype(np.float64, copy=False)
     strategies = [strategies] if isinstance(strategies, str) else list(strategies)
     weightings = [weightings] if isinstance(weightings, str) else list(weightings)
+    if not strategies:
+        raise ValueError("strategies must not be empty")
+    if not weightings:
+        raise ValueError("weightings must not be empty")
     for s in strategies:
         if s not in STRATEGIES:
             raise ValueError(f"strategies must be drawn from {STRATEGIES}, got {s!r}")
     for w in weightings:
         if w not in TRAINING_SCHEMES:
             raise ValueError(f"weightings must be drawn from {TRAINING_SCHEMES}, got {w!r}")
-    n_seed = check_positive_int(n_seed, "n_seed")
+    n_seed = check_int(n_seed, "n_seed", low=1)
     n_classes = len(np.unique(y))
     if n_seed < 2 * n_classes:
         raise ValueError(f"n_seed={n_seed} is too small: need at least 2 per class ({2 * n_classes})")
-    _check_k(n_seed, len(y), "len(y)")
-    ks = [ks] if isinstance(ks, numbers.Integral) else list(ks)
+    check_k(n_seed, len(y), name="n_seed", n_name="len(y)")
+    ks = [ks] if isinstance(ks, numbers.Integral) and not isinstance(ks, bool) else list(ks)
+    if not ks:
+        raise ValueError("ks must not be empty")
     for k in ks:
-        _check_k(k, len(y) - n_seed, "the pool size (len(y) - n_seed)")
-    check_positive_int(n_repeats, "n_repeats")
-    estimator = default_estimator() if estimator is None else estimator
+        check_int(k, "ks")
+        try:
+            check_k(k, len(y) - n_seed, n_name="the pool size (len(y) - n_seed)")
+        except ValueError as err:
+            raise ValueError(f"ks: {err}") from None
+    check_int(n_repeats, "n_repeats", low=1)
+    check_bool(full_pool, "full_pool")
+    check_callable(progress, "progress", optional=True)
+    estimator = default_estimator() if estimator is None else check_estimator(estimator, methods=("fit", "predict_proba"))
     labels = np.unique(y)
     rng = as_generator(random_state)
     rows = []
@@ -486,12 +492,15 @@ def skewed_subset(y, k: int, skew: float, *, target=0, random_state: RandomState
 
     ``skew=0`` is balanced in expectation, ``skew=1`` takes only ``target``: a deliberately biased subset.
     """
-    y = _check_y(y)
-    k = _check_k(k, len(y), "len(y)")
-    if not 0.0 <= skew <= 1.0:
-        raise ValueError(f"skew must be in [0, 1], got {skew!r}")
+    y = check_class_labels(y, min_classes=1)
+    k = check_k(k, len(y), n_name="len(y)")
+    skew = check_number(skew, "skew", low=0.0, high=1.0)
     classes = np.unique(y)
-    if target not in classes:
+    try:
+        known = bool(np.isin(target, classes).all()) and np.ndim(target) == 0
+    except TypeError:
+        known = False
+    if not known or isinstance(target, bool):
         raise ValueError(f"target must be one of the classes {classes.tolist()}, got {target!r}")
     rng = as_generator(random_state)
     share = (1 - skew) / len(classes) + skew * (classes == target)
@@ -508,9 +517,13 @@ def skewed_subset(y, k: int, skew: float, *, target=0, random_state: RandomState
 
 def redundant_subset(n: int, k: int, *, copies: int = 5, random_state: RandomState = None) -> np.ndarray:
     """``k // copies`` distinct random indices, each repeated ``copies`` times: a subset full of duplicates."""
-    copies = check_positive_int(copies, "copies")
+    n = check_int(n, "n", low=0)
+    copies = check_int(copies, "copies", low=1)
+    k = check_int(k, "k")
     if k < copies:
         raise ValueError(f"k must be at least copies={copies}, got k={k!r}")
+    if k // copies > n:
+        raise ValueError(f"k={k} needs k // copies = {k // copies} distinct indices but n={n}; lower k")
     return np.tile(random_subset(n, k // copies, random_state=random_state), copies)
 
 
@@ -522,8 +535,8 @@ def kcenter_subset(X, k: int, *, random_state: RandomState = None) -> np.ndarray
     """
     from labkit.active import query_kcenter
 
-    X = np.asarray(X)
-    k = _check_k(k, len(X), "len(X)")
+    X = check_samples(X, dtype=None)
+    k = check_k(k, len(X), n_name="len(X)", minimum=1)
     start = int(as_generator(random_state).integers(len(X)))
     if k == 1:
         return np.array([start])

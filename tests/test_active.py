@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.linear_model import LogisticRegression
 
-from labkit import active
+from labkit import active, errata
 from labkit.metrics import entropy
 
 
@@ -301,15 +301,15 @@ def test_label_efficiency_median_and_ratio():
 # ---------------------------------------------------------------------------------- document 003 loop
 def test_document_loop_random_oracle_and_double_calls(blobs):
     X, y, Xt, yt = blobs
-    doc, calls = active.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, random_state=0)
+    doc, calls = errata.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, random_state=0)
     assert calls == 60  # label_strategy called twice per step
-    fixed, calls1 = active.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, oracle="true",
+    fixed, calls1 = errata.document_loop(X, y, Xt, yt, n_steps=30, n_initial=10, oracle="true",
                                          label_calls=1, retrain="all", score="entropy", random_state=0)
     assert calls1 == 30
     assert list(doc.columns) == ["step", "n_labeled", "accuracy", "no_candidate"] and len(doc) == 31
     assert fixed["accuracy"].iloc[-1] > doc["accuracy"].iloc[-1]
     with pytest.raises(ValueError, match="oracle"):
-        active.document_loop(X, y, Xt, yt, oracle="human")
+        errata.document_loop(X, y, Xt, yt, oracle="human")
 
 
 def test_compare_parallel_matches_serial_and_returns_labeled(blobs):
@@ -369,3 +369,134 @@ def test_oracle_game_answers_retrain_and_count_agreement(digits_small):
     assert first in game.learner.labeled
     with pytest.raises(ValueError, match="label must be a class index"):
         game.answer(10)
+
+
+# ------------------------------------------------------------------------------- one selection core, speed
+def test_query_functions_use_the_select_core():
+    from labkit import select
+
+    assert active.query_random(50, 7, random_state=4).tolist() == select.random_subset(50, 7, random_state=4).tolist()
+    s = np.array([0.5, 0.9, 0.9, 0.9, 0.1])  # three tied at the boundary of k=2: the lower indices win
+    assert active.query_top_k(s, 2).tolist() == select.top_k(s, 2).tolist() == [1, 2]
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        active.query_top_k(s, 0)
+    with pytest.raises(ValueError, match="k=6 exceeds"):
+        active.query_random(5, 6)
+
+
+def _eager_kcenter(Xu, Xl, k):
+    """The k-center loop that re-measures every row after every pick (the reference for the lazy one)."""
+    Xu, Xl = Xu.astype(np.float32), Xl.astype(np.float32)
+    sq = np.einsum("ij,ij->i", Xu, Xu)
+    if len(Xl):
+        nearest = np.full(len(Xu), np.inf, dtype=np.float32)
+        for start in range(0, len(Xl), 1024):
+            block = Xl[start:start + 1024]
+            d = sq[:, None] + np.einsum("ij,ij->i", block, block)[None, :] - 2.0 * (Xu @ block.T)
+            nearest = np.minimum(nearest, d.min(axis=1))
+    else:
+        nearest = ((Xu - Xu.mean(axis=0)) ** 2).sum(axis=1)
+    chosen = []
+    for _ in range(k):
+        j = int(np.argmax(nearest))
+        chosen.append(j)
+        c = Xu[j]
+        nearest = np.minimum(nearest, sq + c @ c - 2.0 * (Xu @ c))
+        nearest[chosen] = -np.inf
+    return np.array(chosen)
+
+
+@pytest.mark.parametrize("n", [301, 302, 303, 304])
+def test_lazy_kcenter_picks_what_the_eager_loop_picks(n, monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(n)
+    X = rng.normal(size=(n, 12)).astype(np.float32)
+    X[7] = X[250]  # duplicates and a cluster of near-duplicates
+    X[100:140] = X[100] + rng.normal(scale=1e-3, size=(40, 12))
+    with threadpool_limits(limits=1, user_api="blas"):
+        for labeled in (np.empty((0, 12)), X[:30]):
+            pool = X[30:] if len(labeled) else X
+            eager = _eager_kcenter(pool, labeled, 60).tolist()
+            assert active.query_kcenter(pool, labeled, 60).tolist() == eager
+            monkeypatch.setattr(active, "_EAGER_CELLS", 0)  # the lazy loop, which large pools take
+            assert active.query_kcenter(pool, labeled, 60).tolist() == eager
+            monkeypatch.undo()
+
+
+def test_float32_pool_is_kept_and_not_copied(blobs):
+    X, y, _, _ = blobs
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    learner = active.ActiveLearner(lr(), X32, strategy="entropy", random_state=0)
+    assert learner.X_pool.dtype == np.float32 and np.shares_memory(learner.X_pool, X32)
+    first = active.initial_indices(len(X), 15, random_state=0)
+    learner.teach(first, y[first])
+    picked = learner.query(10)
+    pool = learner.unlabeled()
+    h = active.uncertainty(learner.model.predict_proba(X32[pool]), "entropy")
+    assert set(picked.tolist()) == set(pool[select_top(h, 10)].tolist())
+
+
+def select_top(scores, k):
+    from labkit import select
+
+    return select.top_k(scores, k)
+
+
+def test_builtin_strategies_called_directly_match_the_learner(blobs):
+    """The Strategy protocol (arrays) and the learner's by-index route pick the same rows."""
+    X, y, _, _ = blobs
+    for name in ("random", "margin", "boltzmann", "qbc", "kcenter"):
+        learner = active.ActiveLearner(lr(), X, strategy=name, n_members=3, random_state=1)
+        first = active.initial_indices(len(X), 20, random_state=2)
+        learner.teach(first, y[first])
+        state = learner.rng.bit_generator.state
+        via_learner = learner.query(8)
+        learner.rng.bit_generator.state = state
+        pool = learner.unlabeled()
+        direct = learner.strategy(learner.model, X[pool], X[learner.labeled], np.asarray(learner.labels), 8,
+                                  learner.rng)
+        assert via_learner.tolist() == pool[direct].tolist(), name
+
+
+def test_committee_threads_do_not_change_the_votes(blobs):
+    X, y, _, _ = blobs
+    one, _ = active.bootstrap_committee_votes(lr(), X[:40], y[:40], X[40:], n_members=4, random_state=0)
+    two, _ = active.bootstrap_committee_votes(lr(), X[:40], y[:40], X[40:], n_members=4, random_state=0,
+                                              n_jobs=2)
+    assert np.array_equal(one, two)
+
+
+# ------------------------------------------------------------------------------------- issue 13: bad input
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (dict(y_test=np.zeros(100, dtype=int)), ValueError, "y_test must contain at least 2 classes"),
+        (dict(y_test=np.r_[np.nan, np.ones(99)]), ValueError, "y_test contains NaN"),
+        (dict(y_pool=np.zeros(299, dtype=int)), ValueError, "y_pool has 299 entries but X_pool has 300"),
+        (dict(beta="x"), ValueError, "beta"),
+        (dict(beta=float("nan")), ValueError, "beta"),
+        (dict(n_members=0), ValueError, "n_members must be >= 1, got 0"),
+        (dict(return_labeled="no"), TypeError, "return_labeled must be True or False, got 'no'"),
+        (dict(budget=True), TypeError, "budget must be an int, got True"),
+        (dict(estimator="svc"), TypeError, "estimator must be a scikit-learn estimator"),
+    ],
+)
+def test_run_names_the_bad_parameter(blobs, kwargs, error, message):
+    X, y, Xt, yt = blobs
+    args = dict(estimator=lr(), X_pool=X, y_pool=y, X_test=Xt, y_test=yt, strategy="entropy", n_initial=10,
+                batch_size=5, budget=20, random_state=0) | kwargs
+    with pytest.raises(error, match=message):
+        active.run(args.pop("estimator"), args.pop("X_pool"), args.pop("y_pool"), args.pop("X_test"),
+                   args.pop("y_test"), **args)
+
+
+def test_compare_checks_labels_and_flags_up_front(blobs):
+    X, y, Xt, yt = blobs
+    kw = dict(strategies=["random"], n_repeats=1, n_initial=10, batch_size=10, budget=20)
+    with pytest.raises(ValueError, match="y_test must contain at least 2 classes"):
+        active.compare(lr(), X, y, Xt, np.ones_like(yt), **kw)
+    with pytest.raises(TypeError, match="progress must be True or False, got 'no'"):
+        active.compare(lr(), X, y, Xt, yt, progress="no", **kw)
+    with pytest.raises(ValueError, match="beta"):
+        active.compare(lr(), X, y, Xt, yt, beta="x", **kw)

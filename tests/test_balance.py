@@ -147,3 +147,20 @@ def test_compare_validates(imbalanced):
 def test_fit_balanced_class_weight_sets_param(imbalanced):
     model = balance.fit_balanced(*imbalanced, "class_weight", random_state=0)
     assert model.class_weight == "balanced"
+
+
+def test_evaluate_minority_and_compare_name_the_bad_parameter():
+    from sklearn.svm import SVC
+
+    X, y = data.make_imbalanced(n_samples=200, weights=(0.8, 0.2), random_state=0)
+    model = SVC().fit(X, y)
+    with pytest.raises(ValueError, match="minority must be one of the classes in y_test \\[0, 1\\], got 7"):
+        balance.evaluate_minority(model, X, y, 7)
+    with pytest.raises(ValueError, match="y_test has 199 entries but X_test has 200"):
+        balance.evaluate_minority(model, X, y[:-1], 1)
+    with pytest.raises(ValueError, match="X_test must be 2-D"):
+        balance.evaluate_minority(model, X[:, 0], y, 1)
+    with pytest.raises(ValueError, match="methods must not be empty"):
+        balance.compare(X, y, [])
+    with pytest.raises(ValueError, match="replace must be"):
+        balance.balance_per_class(X, y, 10, replace="no")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labkit import metrics, select
+from labkit import errata, metrics, select
 
 
 def random_probs(rng, n, c, zero_fraction=0.0):
@@ -134,8 +134,8 @@ def test_top_entropy_is_zero_safe_where_the_document_picks_nan_rows_first(rng):
     assert np.isfinite(h).all()
     assert np.all(h[idx] >= np.sort(h)[-20] - 1e-12)
     with np.errstate(divide="ignore", invalid="ignore"):
-        doc_idx, _ = select.document_sample_by_entropy(np.arange(len(p)), p, 20)
-        doc_h = select.document_entropy_loop(p)
+        doc_idx, _ = errata.document_sample_by_entropy(np.arange(len(p)), p, 20)
+        doc_h = errata.document_entropy_loop(p)
     assert np.isnan(doc_h[doc_idx]).all()  # the document picks rows whose entropy it could not compute
 
 
@@ -242,16 +242,16 @@ def test_sample_weights_mean_one_and_balanced_class_totals():
 
 def test_document_code_agrees_on_positive_probabilities(rng):
     p = random_probs(rng, 50, 5)
-    assert np.allclose(select.document_entropy_loop(p), metrics.entropy(p))
-    assert np.allclose(select.document_weight_by_entropy(p), select.entropy_weights(p))
+    assert np.allclose(errata.document_entropy_loop(p), metrics.entropy(p))
+    assert np.allclose(errata.document_weight_by_entropy(p), select.entropy_weights(p))
 
 
 def test_document_code_fails_on_zeros_and_one_hot():
     p = np.array([[0.5, 0.5], [1.0, 0.0]])
     with np.errstate(divide="ignore", invalid="ignore"):
-        assert np.isnan(select.document_entropy_loop(p)[1])
-        assert np.isnan(select.document_weight_by_entropy(p)).all()  # one NaN poisons every weight
-        assert np.isnan(select.document_weight_by_entropy(np.array([[1.0, 0.0], [0.0, 1.0]]))).all()
+        assert np.isnan(errata.document_entropy_loop(p)[1])
+        assert np.isnan(errata.document_weight_by_entropy(p)).all()  # one NaN poisons every weight
+        assert np.isnan(errata.document_weight_by_entropy(np.array([[1.0, 0.0], [0.0, 1.0]]))).all()
     assert np.allclose(metrics.entropy(p), [np.log(2), 0.0])
     assert np.allclose(select.entropy_weights(p), [1.0, 0.0])
 
@@ -390,3 +390,35 @@ def test_kcenter_subset_spreads_out():
     idx = select.kcenter_subset(X, 3, random_state=1)
     assert len(set(idx.tolist())) == 3 and {200, 201} <= set(idx.tolist())
     assert np.array_equal(idx, select.kcenter_subset(X, 3, random_state=1))
+
+
+# --- issue 13: bad input names the parameter ---------------------------------------------------------------
+
+def test_kcenter_subset_k_zero_names_k_and_zero():
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        select.kcenter_subset(np.ones((5, 2)), 0)
+
+
+def test_experiment_functions_check_their_arrays(toy):
+    X, y, Xt, yt = toy
+    seed_idx = select.stratified_subset(y, 30, random_state=0)
+    with pytest.raises(ValueError, match="y has 499 entries but X has 500 rows"):
+        select.seed_model(X, y[:-1], seed_idx)
+    Xn = X.copy()
+    Xn[3, 2] = np.nan
+    with pytest.raises(ValueError, match="X_train contains NaN"):
+        select.fit_and_score(select.default_estimator(), Xn, y, Xt, yt)
+    with pytest.raises(ValueError, match="X_train must be 2-D"):
+        select.fit_and_score(select.default_estimator(), X[:, 0], y, Xt, yt)
+    with pytest.raises(ValueError, match="y_test has 199 entries but X_test has 200"):
+        select.fit_and_score(select.default_estimator(), X, y, Xt, yt[:-1])
+    pool_idx = np.setdiff1d(np.arange(len(y)), seed_idx)
+    model, seed_probs = select.seed_model(X, y, seed_idx, random_state=0)
+    kw = dict(seed_idx=seed_idx, pool_idx=pool_idx, pool_probs=model.predict_proba(X[pool_idx]),
+              seed_probs=seed_probs, strategy="random", k=5)
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        select.evaluate_selection(X[:, 0], y, Xt, yt, **kw)
+    with pytest.raises(ValueError, match="X_test has 3 features but X has 8"):
+        select.evaluate_selection(X, y, Xt[:, :3], yt, **kw)
+    with pytest.raises(TypeError, match="progress must be callable"):
+        select.compare_strategies(X, y, Xt, yt, ks=[10], n_seed=30, n_repeats=1, progress="no")
