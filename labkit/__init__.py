@@ -19,6 +19,7 @@ _SUBMODULES = (
     "bench",
     "cli",
     "core",
+    "course",
     "data",
     "distill",
     "exercises",
