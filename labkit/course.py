@@ -363,6 +363,7 @@ class GradedNotebook:
     rows: list[dict]
     seconds: float
     problem: str | None = None
+    cell_errors: list[str] = field(default_factory=list)  # "cell N: Error: message" for each cell that raised
 
     def counts(self) -> dict[str, int]:
         return {s: sum(r["status"] == s for r in self.rows) for s in GRADE_STATUSES}
@@ -371,6 +372,8 @@ class GradedNotebook:
         counts = self.counts()
         parts = ", ".join(f"{counts[s]} {s}" for s in GRADE_STATUSES)
         extra = f"; {self.problem}" if self.problem else ""
+        if self.cell_errors:
+            extra += f"; {len(self.cell_errors)} cell(s) raised, first: {self.cell_errors[0]}"
         return f"{self.notebook}: {len(self.rows)} exercises: {parts} ({self.seconds:.0f} s{extra})"
 
 
@@ -384,7 +387,8 @@ def _kernel_env(profile: str, log: Path) -> dict[str, str]:
 
 def _execute(nb, *, cwd: Path, profile: str, timeout: float, env: dict[str, str]) -> str | None:
     """Run ``nb`` in place, errors allowed, within ``timeout`` seconds in all. Returns what stopped it, if anything."""
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -394,7 +398,9 @@ def _execute(nb, *, cwd: Path, profile: str, timeout: float, env: dict[str, str]
         return max(1, int(deadline - time.monotonic() + 0.999))
 
     with tempfile.TemporaryDirectory(prefix="labkit-grade-") as sockets:
-        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
+        # An *async* kernel manager: with a blocking client nbclient waits for output without a timeout,
+        # and a cell that never finishes would hang the grading.
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
         client = NotebookClient(nb, km=km, kernel_name="python3", allow_errors=True, timeout_func=remaining,
                                 startup_timeout=max(60, int(timeout)),
                                 resources={"metadata": {"path": str(cwd)}})
@@ -408,7 +414,7 @@ def _execute(nb, *, cwd: Path, profile: str, timeout: float, env: dict[str, str]
             return f"{type(err).__name__}: {err}"
         finally:
             if km.has_kernel:
-                km.shutdown_kernel(now=True)
+                run_sync(km.shutdown_kernel)(now=True)
     return None
 
 
@@ -491,7 +497,8 @@ def grade_notebook(path: str | os.PathLike, *, profile: str = "smoke", timeout: 
             else:
                 message = "the check cell did not run"
         rows.append({"notebook": str(path), "exercise": exercise, "status": status, "message": message})
-    return GradedNotebook(str(path), rows, time.perf_counter() - start, stopped)
+    raised = [f"cell {i}: {e}" for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and (e := _error_text(cell))]
+    return GradedNotebook(str(path), rows, time.perf_counter() - start, stopped, raised)
 
 
 def grade(paths, *, profile: str = "smoke", timeout: float = 300, csv_path: str | os.PathLike | None = None,
