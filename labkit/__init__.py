@@ -20,6 +20,7 @@ _SUBMODULES = (
     "bench",
     "cli",
     "core",
+    "course",
     "data",
     "distill",
     "errata",

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("names", nargs="*", help="only these benchmarks (default: all)")
     _add_params_parser(sub)
     _add_app_parser(sub)
+    _add_course_parser(sub)
     return p
 
 
@@ -96,6 +97,50 @@ def _app(args) -> int:
         return 1
 
 
+
+
+# --- course: student/instructor notebooks and grading (labkit.course) -------------------------------
+def _add_course_parser(sub) -> None:
+    course = sub.add_parser("course", help="build student/instructor notebooks; grade submissions")
+    csub = course.add_subparsers(dest="course_command", required=True)
+    build = csub.add_parser("build", help="write OUT/student, OUT/instructor (executed, + HTML), OUT/README.md")
+    build.add_argument("--out", required=True, help="output folder")
+    build.add_argument("--profile", choices=PROFILES, default="quick",
+                       help="profile the instructor versions are executed in (default: quick)")
+    build.add_argument("--no-execute", action="store_true", help="do not execute the instructor versions")
+    build.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
+    grade = csub.add_parser("grade", help="execute submissions and grade every exercise")
+    grade.add_argument("submissions", nargs="+", help="submitted .ipynb files")
+    grade.add_argument("--csv", help="write one row per (notebook, exercise) to this CSV file")
+    grade.add_argument("--timeout", type=float, default=300.0,
+                       help="seconds each submission may run in all (default: 300)")
+    grade.add_argument("--profile", choices=PROFILES, default="smoke",
+                       help="profile submissions are executed in (default: smoke)")
+
+
+def _course_main(args) -> int:
+    from labkit import course
+
+    if args.course_command == "build":
+        result = course.build(args.out, profile=args.profile, notebooks=args.notebooks or None,
+                              execute=not args.no_execute)
+        how = "nbgrader's ClearSolutions" if result.used_nbgrader else "labkit's marker preprocessor"
+        print(f"student notebooks ({how}): {result.out_dir / 'student'}")
+        print(f"instructor notebooks: {result.out_dir / 'instructor'}"
+              + (f" (executed, {args.profile} profile, with HTML)" if not args.no_execute else ""))
+        print(f"student README: {result.readme}")
+        for name, error in result.failures.items():
+            print(f"FAILED: {name}: {error}", file=sys.stderr)
+        return 1 if result.failures else 0
+    results = course.grade(args.submissions, profile=args.profile, timeout=args.timeout, csv_path=args.csv,
+                           echo=print)
+    total = [r for g in results for r in g.rows]
+    counts = ", ".join(f"{sum(r['status'] == s for r in total)} {s}" for s in course.GRADE_STATUSES)
+    print(f"{len(results)} notebook(s), {len(total)} exercises: {counts}"
+          + (f"; scores: {args.csv}" if args.csv else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -137,6 +182,8 @@ def _dispatch(args) -> int:
             print(f"{r.notebook.name}: {r.seconds:.1f} s {'ok' if r.error is None else 'FAILED: ' + r.error}")
         print(f"report: {index}")
         return 1 if any(r.error for r in results) else 0
+    if args.command == "course":
+        return _course_main(args)
     if args.command == "bench":
         from labkit import bench
 
