@@ -92,7 +92,7 @@ def user_data(tmp_path_factory):
     from userdata import make_fraud_csv, make_image_folder
 
     root = tmp_path_factory.mktemp("userdata")
-    folder = make_image_folder(root / "shapes", n_classes=3, per_class=40, size=(16, 16), seed=0)
+    folder = make_image_folder(root / "shapes", n_classes=4, per_class=40, size=(16, 16), seed=0)
     csv = make_fraud_csv(root / "fraud.csv", n=400, seed=0)
     return {"images": {"DATASET": str(folder)}, "table": {"DATASET": str(csv), "TARGET": "is_fraud"}}
 
