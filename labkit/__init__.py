@@ -33,6 +33,7 @@ _SUBMODULES = (
     "parameters",
     "parallel",
     "plots",
+    "results",
     "select",
     "stats",
     "train",

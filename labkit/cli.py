@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
     bench = sub.add_parser("bench", help="run the benchmarks; print 'name: value' lines")
     bench.add_argument("names", nargs="*", help="only these benchmarks (default: all)")
+    readme = sub.add_parser("readme", help="write a recorded run's figures into the README's results section")
+    readme.add_argument("--out", default="reports", help="the report folder of the run (default: reports)")
+    readme.add_argument("--readme", default=None, help="the README to update (default: the checkout's)")
     _add_params_parser(sub)
     _add_app_parser(sub)
     _add_course_parser(sub)
@@ -188,6 +191,15 @@ def _dispatch(args) -> int:
         from labkit import bench
 
         return bench.main(args.names)
+    if args.command == "readme":
+        from pathlib import Path
+
+        from labkit import results
+
+        readme = args.readme or Path(notebook.default_notebooks_dir()).parent / "README.md"
+        print(results.update_readme(readme, args.out), end="")
+        print(f"-> {readme}")
+        return 0
     if args.command == "params":
         return _params(args)
     if args.command == "app":
