@@ -10,7 +10,7 @@ def soft_target_entropy(logits_lab, example) -> float:
 
     from labkit import metrics
 
-    return float(metrics.entropy(torch.softmax(logits_lab[example].double() / 8, 0).numpy()))
+    return float(metrics.entropy(torch.softmax(logits_lab[example].detach().cpu().double() / 8, 0).numpy()))
 
 
 def kd_loss_t2(s_demo, t_demo) -> float:
