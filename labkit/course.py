@@ -23,6 +23,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -242,6 +243,10 @@ def build(out_dir: str | os.PathLike, *, profile: str = "quick", notebooks=None,
     student_dir.mkdir(parents=True, exist_ok=True)
     instructor_dir.mkdir(parents=True, exist_ok=True)
     used_nbgrader = _has_nbgrader()
+    source_dir = paths[0].parent
+    for page in sorted(source_dir.glob("*.md")):  # the errata, sources and glossary pages the notebooks link
+        for folder in (student_dir, instructor_dir):
+            shutil.copyfile(page, folder / page.name)
     students, instructors, pages, failures, described = [], [], [], {}, []
     for path in paths:
         nb = nbformat.read(path, as_version=4)

@@ -76,28 +76,13 @@ class Status(str):
 
 
 def paired_verdict(df, a, b, *, by: str, pair: str, value: str, label: str | None = None) -> Measured:
-    """"higher", "lower" or "same": ``value`` of ``a`` minus ``b``, paired by ``pair``, against its 95 % CI.
+    """"higher", "lower" or "same": ``value`` of ``a`` minus ``b``, paired by ``pair``, decided by the one
+    verdict rule (:func:`labkit.lesson.compare`: a difference counts only when its 95 % CI excludes 0)."""
+    from labkit import lesson
 
-    The one rule the notebooks use: a difference counts only when its confidence interval excludes 0.
-    (Kept local and minimal on purpose: ``labkit.lesson.verdict`` phrases the same rule for summaries.)
-    """
-    from labkit import stats
-
-    mean, ci = stats.paired_difference(df, a, b, by=by, pair=pair, value=value)
-    n = int(df.pivot_table(index=pair, columns=by, values=value)[[a, b]].dropna().shape[0])
-    if np.isnan(ci):
-        word = "same"
-    elif mean - ci > 0:
-        word = "higher"
-    elif mean + ci < 0:
-        word = "lower"
-    else:
-        word = "same"
-    what = label or value
-    detail = f"{what}, {a} minus {b}: {mean:+.3f} ± {0.0 if np.isnan(ci) else ci:.3f} (paired 95 % CI, n = {n})"
-    meaning = {"higher": f"{a} is higher", "lower": f"{a} is lower",
-               "same": "no detectable difference: the interval includes 0"}[word]
-    return Measured(word, f"{detail} → {meaning}")
+    v = lesson.compare(df, a, b, by=by, pair=pair, value=value, metric=label or value)
+    word = {"better": "higher", "worse": "lower"}.get(v.word, "same")
+    return Measured(word, f"{word!r} ({v.sentence.rstrip('.')})")
 
 
 def exercise_ids(notebook: str | None = None) -> list[str]:
