@@ -84,13 +84,15 @@ def prepare(path: str | os.PathLike, parameters: dict[str, Any] | None = None):
 
 
 def _execute_in_place(nb, folder: Path, *, profile: str, timeout: int, env: dict[str, str]) -> None:
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
 
     with _profile_env(profile, env), tempfile.TemporaryDirectory(prefix="labkit-kernel-") as sockets:
         # IPC sockets (absolute paths) instead of TCP ports: no race for free ports when several
-        # kernels start at once.
-        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
+        # kernels start at once. An *async* kernel manager, so that `timeout` also fires on a cell that
+        # never finishes (with a blocking one nbclient waits for its output without a limit).
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
         # store_widget_state: the widgets' last state goes into the notebook's metadata, from which the
         # static page draws them (labkit.pages.static_widgets)
         client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", store_widget_state=True,
@@ -99,7 +101,7 @@ def _execute_in_place(nb, folder: Path, *, profile: str, timeout: int, env: dict
             client.execute()
         finally:
             if km.has_kernel:  # nbclient leaves a kernel it did not create running
-                km.shutdown_kernel(now=True)
+                run_sync(km.shutdown_kernel)(now=True)
 
 
 def execute(path: str | os.PathLike, *, profile: str = "smoke", timeout: int = 900,

@@ -195,3 +195,19 @@ def test_app_serves_on_localhost_with_a_token_in_the_profile(tmp_path):
     template = (data / "voila" / "templates" / "labkit" / "index.html.j2").read_text()
     assert "extends 'voila/templates/lab/index.html.j2'" in template and 'data-offline-href="https://' in template
     assert served.kernel_env(tmp_path, data)["JUPYTER_PATH"].split(os.pathsep)[0] == str(data)
+
+
+def test_a_cell_that_never_ends_times_out(tmp_path):
+    """The runner's timeout fires on a cell that loops forever (the report does not hang)."""
+    import nbformat
+
+    from labkit import notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("while True:\n    pass")]
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nb, folder / "01_loop.ipynb")
+    result = notebook.run("01", profile="smoke", out_dir=tmp_path / "out", directory=folder, timeout=5)
+    assert result.error is not None and result.seconds < 120
