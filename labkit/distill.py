@@ -23,7 +23,7 @@ import math
 import numbers
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from labkit._validation import (
@@ -346,6 +346,38 @@ def distill(teacher: nn.Module | None, student: nn.Module, data, *, mode: str = 
             return document_kd_loss(logits, t)
     return fit(student, (X_all, fit_y, t_logits, labelled), val, epochs=epochs, lr=lr, loss_fn=loss_fn,
                device=device, allow_nonfinite_loss=mode == "document", **fit_kwargs)
+
+
+# ------------------------------------------------------------------------------------------ data splits
+def split_sizes(available: int, wanted: Mapping[str, int], *, minimum: int = 1) -> dict[str, int]:
+    """Sizes of disjoint parts (teacher, pool, validation ...) cut from ``available`` images.
+
+    ``wanted`` as asked when they fit; otherwise every part is scaled by the same factor
+    ``available / sum(wanted)`` (rounded down, at least ``minimum`` each), so a small data set keeps the
+    profile's proportions instead of starving the last part. Compare the result with ``wanted`` to say
+    what was capped. Too few images for ``minimum`` per part raise ``ValueError``.
+    """
+    available = check_int(available, "available", low=0)
+    minimum = check_int(minimum, "minimum", low=0)
+    if not isinstance(wanted, Mapping) or not wanted:
+        raise TypeError(f"wanted must be a non-empty mapping of part name -> size, got {wanted!r}")
+    sizes = {str(k): check_int(v, f"wanted[{k!r}]", low=0) for k, v in wanted.items()}
+    total = sum(sizes.values())
+    if total <= available:
+        return sizes
+    if available < minimum * len(sizes):
+        raise ValueError(f"available={available} images cannot hold {len(sizes)} parts of at least {minimum} "
+                         f"({', '.join(sizes)}); add images or ask for fewer parts")
+    scale = available / total
+    capped = {k: max(minimum, math.floor(v * scale)) for k, v in sizes.items()}
+    excess = sum(capped.values()) - available
+    for k in sorted(capped, key=capped.get, reverse=True):  # the minimums may overshoot: trim the largest
+        if excess <= 0:
+            break
+        cut = min(excess, capped[k] - minimum)
+        capped[k] -= cut
+        excess -= cut
+    return capped
 
 
 # ------------------------------------------------------------------------------------ partial updates

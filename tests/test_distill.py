@@ -522,3 +522,20 @@ def test_set_trainable_and_partial_update_build_on_transfer_freeze():
 
 def test_document_loss_lives_in_errata_only():
     assert not hasattr(distill, "document_kd_loss") and "document_kd_loss" in errata.__all__
+
+
+def test_split_sizes_keeps_what_fits_and_scales_what_does_not():
+    wanted = {"teacher": 300, "pool": 120, "new": 120, "validation": 200}
+    assert distill.split_sizes(60000, wanted) == wanted  # Fashion-MNIST holds them: unchanged
+    capped = distill.split_sizes(128, wanted)  # a 4-class folder's train split
+    assert list(capped) == list(wanted) and sum(capped.values()) <= 128
+    assert all(1 <= capped[k] <= wanted[k] for k in wanted)
+    assert capped["teacher"] > capped["validation"] > capped["pool"]  # the proportions stay
+    tight = distill.split_sizes(5, {"a": 100, "b": 1, "c": 1}, minimum=1)
+    assert sum(tight.values()) == 5 and min(tight.values()) == 1
+    with pytest.raises(ValueError, match="available=2"):
+        distill.split_sizes(2, {"a": 5, "b": 5, "c": 5})
+    with pytest.raises(TypeError, match="wanted"):
+        distill.split_sizes(10, {})
+    with pytest.raises(ValueError, match="wanted"):
+        distill.split_sizes(10, {"a": -1})
