@@ -31,6 +31,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
 
 
+__all__ = [
+    "document_entropy",
+    "document_entropy_loop",
+    "document_extract_features",
+    "document_kd_loss",
+    "document_linear_head",
+    "document_loop",
+    "document_sample_by_entropy",
+    "document_weight_by_entropy",
+]
+
+
 # --- 001 §4.1–4.2 entropy selection and weighting (corrected: labkit.metrics.entropy, labkit.select) ------
 
 
