@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from labkit._validation import (
     RandomState,
     as_generator,
     as_seed,
+    check_bool,
     check_choice,
     check_class_labels,
     check_estimator,
@@ -202,13 +204,16 @@ def fit_balanced(X, y, method: str, *, estimator=None, random_state: RandomState
 
 def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n_repeats: int = 20,
             test_size: float = 0.5, random_state: RandomState = 0,
-            sampler_params: dict[str, dict] | None = None) -> pd.DataFrame:
+            sampler_params: dict[str, dict] | None = None, standardize: bool = False) -> pd.DataFrame:
     """Fit ``estimator`` (default ``SVC()``, as in 000 §4) after each balancing method, on ``n_repeats``
     stratified train/test splits; one row per (method, repeat) with the metrics of :data:`METRICS`.
 
     ``"class_weight"`` refits with ``class_weight='balanced'`` instead of resampling. Every method sees
     the same splits in the same repeat, so differences between methods are paired.
     ``sampler_params`` maps a method to its sampler's parameters, e.g. ``{"smote": {"k_neighbors": 3}}``.
+    ``standardize=True`` scales every feature to mean 0 and variance 1 inside each split, fitted on the
+    training part only (before resampling, so SMOTE/ADASYN measure distances on that scale): an RBF SVC
+    needs features on one scale, which ``make_classification``'s already are and a user's table rarely is.
     The (method, split) fits run where :mod:`labkit.parallel` says (``$LABKIT_CLUSTER``; else serially).
     """
     from sklearn.model_selection import StratifiedShuffleSplit
@@ -234,6 +239,7 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
         if not isinstance(params, dict):
             raise TypeError(f"sampler_params[{m!r}] must be a dict of parameters, got {params!r}")
     check_number(test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True)
+    standardize = check_bool(standardize, "standardize")
     estimator = SVC() if estimator is None else check_estimator(estimator, methods=("fit", "predict"))
     if "class_weight" in methods and "class_weight" not in estimator.get_params():
         raise ValueError(f"method 'class_weight' needs an estimator with a class_weight parameter, "
@@ -246,11 +252,17 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
 
     def one(repeat, train, test, seed, method):
         start = time.perf_counter()
-        model, y_fit = _fit(estimator, X[train], y[train], method, seed, sampler_params.get(method))
+        X_train, X_test = X[train], X[test]
+        if standardize:
+            from sklearn.preprocessing import StandardScaler
+
+            scaler = StandardScaler().fit(X_train)
+            X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+        model, y_fit = _fit(estimator, X_train, y[train], method, seed, sampler_params.get(method))
         row = {"method": method, "repeat": repeat, "n_train": len(y_fit),
                "n_train_minority": int((y_fit == minority).sum()),
                "fit_seconds": time.perf_counter() - start}
-        row.update(evaluate_minority(model, X[test], y[test], minority))
+        row.update(evaluate_minority(model, X_test, y[test], minority))
         return row
 
     jobs = []
@@ -258,3 +270,75 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
         seed = int(rng.integers(2**31 - 1))
         jobs += [(repeat, train, test, seed, method) for method in methods]
     return pd.DataFrame(run_jobs(one, jobs, desc="balancing method × split"))
+
+
+# --- any labelled data as the binary question the comparison answers ------------------------------------
+
+
+class MinorityTask(NamedTuple):
+    """The binary problem :func:`compare` answers on any labelled data: the minority class against the rest."""
+
+    X: np.ndarray  # features, float64 [N, D]
+    y: np.ndarray  # 1 = the minority class, 0 = every other class
+    minority: str  # the minority class's name
+    counts: dict  # class name -> samples, in label order (before any subset)
+    note: str  # how the minority class was chosen and what was kept, in words
+
+
+def minority_task(X, y, *, class_names: Sequence[str] | None = None, max_samples: int | None = None,
+                  random_state: RandomState = 0) -> MinorityTask:
+    """The least frequent class of ``y`` (a tie goes to the first in label order, and the note says so)
+    against all other classes together, as 0/1 labels (1 = minority), on at most ``max_samples`` rows.
+
+    A multi-class set is compared this way so that every metric of :data:`METRICS` keeps its meaning
+    (the minority class's precision, recall, F1 and PR-AUC; balanced accuracy over minority vs rest).
+    ``class_names[k]`` names label ``k`` (labels ``0..K-1``, as :mod:`labkit.data`'s loaders return them);
+    without it a label is its own name. A larger set is cut to a stratified random ``max_samples`` rows
+    (the minority share kept), and the note says so.
+    """
+    from sklearn.model_selection import train_test_split
+
+    X = check_samples(X)
+    y = check_class_labels(y, n=len(X), min_classes=2)
+    labels, counts = np.unique(y, return_counts=True)
+    if class_names is None:
+        names = [str(label) for label in labels]
+    else:
+        if isinstance(class_names, str) or not isinstance(class_names, Sequence | np.ndarray):
+            raise TypeError(f"class_names must be a sequence of names (label k -> class_names[k]), "
+                            f"got {class_names!r}")
+        class_names = [str(c) for c in class_names]
+        if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= len(class_names):
+            raise ValueError(f"class_names has {len(class_names)} names, but y holds labels {labels.tolist()}: "
+                             f"with class_names, y must hold labels 0..{len(class_names) - 1}")
+        names = [class_names[int(label)] for label in labels]
+    if max_samples is not None:
+        max_samples = check_int(max_samples, "max_samples", low=4)
+    seed = as_seed(random_state)
+    pick = int(np.argmin(counts))  # np.argmin takes the first of tied minima: the first in label order
+    minority, n_min = names[pick], int(counts[pick])
+    if n_min < 2:
+        raise ValueError(f"the least frequent class {minority!r} has {n_min} sample; comparing methods over "
+                         f"stratified splits needs at least 2 in every class")
+    tied = [n for n, c in zip(names, counts, strict=True) if c == n_min and n != minority]
+    y_bin = (y == labels[pick]).astype(np.int64)
+    n = len(y)
+    note = f"minority class: {minority!r} ({n_min} of {n} samples, {n_min / n:.1%})"
+    if len(labels) == 2:
+        note += f", against the other class {names[1 - pick]!r}"
+    else:
+        note += (f", the least frequent of {len(labels)} classes, against the other {len(labels) - 1} "
+                 f"together ({n - n_min} samples)")
+    if tied:
+        note += (f"; {', '.join(map(repr, tied))} {'has' if len(tied) == 1 else 'have'} as many samples, a tie "
+                 f"broken by label order (the first class wins)")
+    if max_samples is not None and n > max_samples:
+        keep, _ = train_test_split(np.arange(n), train_size=max_samples, stratify=y_bin,
+                                   random_state=seed)
+        keep = np.sort(keep)
+        X, y_bin = X[keep], y_bin[keep]
+        note += (f"; capped at a stratified random {max_samples} of the {n} samples "
+                 f"(max_samples={max_samples}), {int(y_bin.sum())} of them minority")
+    elif max_samples is not None:
+        note += f"; all {n} samples used (max_samples={max_samples} allows more)"
+    return MinorityTask(X, y_bin, minority, dict(zip(names, map(int, counts), strict=True)), note)

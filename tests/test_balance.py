@@ -164,3 +164,56 @@ def test_evaluate_minority_and_compare_name_the_bad_parameter():
         balance.compare(X, y, [])
     with pytest.raises(ValueError, match="replace must be"):
         balance.balance_per_class(X, y, 10, replace="no")
+
+
+def test_minority_task_binary_keeps_the_least_frequent_class():
+    X, y = data.make_imbalanced(300, (0.9, 0.1), flip_y=0.0, random_state=0)
+    y = 1 - y  # the minority is now label 0
+    task = balance.minority_task(X, y, class_names=["fraud", "ok"])
+    assert task.minority == "fraud"
+    assert task.y.sum() == (y == 0).sum() and set(np.unique(task.y)) == {0, 1}
+    assert task.counts == {"fraud": int((y == 0).sum()), "ok": int((y == 1).sum())}
+    assert "'fraud'" in task.note and "against the other class 'ok'" in task.note
+
+
+def test_minority_task_multiclass_tie_goes_to_the_first_label_and_says_so():
+    X = np.random.default_rng(0).normal(size=(120, 3))
+    y = np.repeat([0, 1, 2, 3], [30, 30, 40, 20])
+    task = balance.minority_task(X, y, class_names=["a", "b", "c", "d"])
+    assert task.minority == "d" and task.y.sum() == 20
+    tie = balance.minority_task(X[:100], y[:100], class_names=["a", "b", "c", "d"])  # a 30, b 30, c 40
+    assert tie.minority == "a" and "'b' has as many samples" in tie.note and "tie" in tie.note
+    assert "against the other 2 together" in tie.note
+
+
+def test_minority_task_caps_with_a_stratified_subset():
+    X, y = data.make_imbalanced(1000, (0.9, 0.1), flip_y=0.0, random_state=0)
+    task = balance.minority_task(X, y, max_samples=200, random_state=0)
+    assert len(task.y) == 200 and task.y.sum() == round(200 * y.mean())
+    assert "capped at a stratified random 200 of the 1000" in task.note
+    again = balance.minority_task(X, y, max_samples=200, random_state=0)
+    assert np.array_equal(task.X, again.X)
+    assert "all 1000 samples used" in balance.minority_task(X, y, max_samples=5000).note
+
+
+def test_minority_task_refuses_bad_input():
+    X = np.zeros((6, 2))
+    with pytest.raises(ValueError, match="least frequent class"):
+        balance.minority_task(X, [0, 0, 0, 0, 0, 1])
+    with pytest.raises(ValueError, match="class_names"):
+        balance.minority_task(X, [0, 0, 0, 1, 1, 2], class_names=["a", "b"])
+    with pytest.raises(TypeError, match="class_names"):
+        balance.minority_task(X, [0, 0, 0, 1, 1, 1], class_names="ab")
+
+
+def test_compare_standardize_scales_inside_each_split():
+    X, y = data.make_imbalanced(400, (0.85, 0.15), n_features=5, n_redundant=0, flip_y=0.0, random_state=0)
+    X_big = X * np.array([1.0, 1e4, 1.0, 1e-3, 1.0])  # wildly different scales
+    plain = balance.compare(X_big, y, ["none"], n_repeats=3, random_state=0)
+    scaled = balance.compare(X_big, y, ["none"], n_repeats=3, random_state=0, standardize=True)
+    reference = balance.compare(X, y, ["none"], n_repeats=3, random_state=0, standardize=True)
+    # scaling inside each split undoes any per-feature scale: the same splits give the same scores
+    pd.testing.assert_series_equal(scaled["balanced_accuracy"], reference["balanced_accuracy"])
+    assert scaled["balanced_accuracy"].mean() > plain["balanced_accuracy"].mean()
+    with pytest.raises(TypeError, match="standardize"):
+        balance.compare(X, y, ["none"], n_repeats=1, standardize="yes")

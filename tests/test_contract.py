@@ -53,6 +53,7 @@ EXEMPT = {
     "widgets.show": "display helper: puts already-built objects into an Output widget",
     "metrics.Representativeness": "a frozen result record built by metrics.representativeness",
     "notebook.RunResult": "a result record built by notebook.run",
+    "balance.MinorityTask": "a result record built by balance.minority_task",
 }
 
 # Functions of other helpers' modules that fail the contract on this branch: their validation lands with
@@ -317,6 +318,9 @@ REGISTRY: dict[str, Entry] = {
     "balance.compare": E(lambda t: dict(X=D()["X"], y=(D()["y"] == 0).astype(int), methods=["none", "under"],
                                         estimator=lr(), n_repeats=1, test_size=0.5, random_state=0),
                          partners={"y": ("X",)}),
+    "balance.minority_task": E(lambda t: dict(X=D()["X"], y=D()["y"], class_names=["a", "b", "c"], max_samples=60,
+                                              random_state=0),
+                               partners={"y": ("X", "class_names")}),
     # --- metrics --------------------------------------------------------------------------------------------
     "metrics.entropy": E(lambda t: dict(p=D()["probs"], axis=-1, base=2.0)),
     "metrics.smooth": E(lambda t: dict(p=D()["probs"][0], eps=0.01)),
