@@ -204,7 +204,8 @@ def fit_balanced(X, y, method: str, *, estimator=None, random_state: RandomState
 
 def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n_repeats: int = 20,
             test_size: float = 0.5, random_state: RandomState = 0,
-            sampler_params: dict[str, dict] | None = None, standardize: bool = False) -> pd.DataFrame:
+            sampler_params: dict[str, dict] | None = None, standardize: bool = False,
+            errors: str = "raise") -> pd.DataFrame:
     """Fit ``estimator`` (default ``SVC()``, as in 000 §4) after each balancing method, on ``n_repeats``
     stratified train/test splits; one row per (method, repeat) with the metrics of :data:`METRICS`.
 
@@ -214,6 +215,10 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
     ``standardize=True`` scales every feature to mean 0 and variance 1 inside each split, fitted on the
     training part only (before resampling, so SMOTE/ADASYN measure distances on that scale): an RBF SVC
     needs features on one scale, which ``make_classification``'s already are and a user's table rarely is.
+    ``errors="record"``: a method that cannot resample a split (e.g. ADASYN when no minority sample has a
+    majority neighbour — well-separated classes) gives that (method, repeat) row NaN metrics and the
+    reason in an ``error`` column, instead of stopping the whole comparison (``"raise"``, the default).
+    The column is there only when some fit failed.
     The (method, split) fits run where :mod:`labkit.parallel` says (``$LABKIT_CLUSTER``; else serially).
     """
     from sklearn.model_selection import StratifiedShuffleSplit
@@ -240,6 +245,7 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
             raise TypeError(f"sampler_params[{m!r}] must be a dict of parameters, got {params!r}")
     check_number(test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True)
     standardize = check_bool(standardize, "standardize")
+    check_choice(errors, "errors", ("raise", "record"))
     estimator = SVC() if estimator is None else check_estimator(estimator, methods=("fit", "predict"))
     if "class_weight" in methods and "class_weight" not in estimator.get_params():
         raise ValueError(f"method 'class_weight' needs an estimator with a class_weight parameter, "
@@ -258,7 +264,14 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
 
             scaler = StandardScaler().fit(X_train)
             X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-        model, y_fit = _fit(estimator, X_train, y[train], method, seed, sampler_params.get(method))
+        try:
+            model, y_fit = _fit(estimator, X_train, y[train], method, seed, sampler_params.get(method))
+        except ValueError as err:
+            if errors == "raise":
+                raise
+            return {"method": method, "repeat": repeat, "n_train": np.nan, "n_train_minority": np.nan,
+                    "fit_seconds": time.perf_counter() - start, **dict.fromkeys(METRICS, np.nan),
+                    "error": str(err)}
         row = {"method": method, "repeat": repeat, "n_train": len(y_fit),
                "n_train_minority": int((y_fit == minority).sum()),
                "fit_seconds": time.perf_counter() - start}
@@ -342,3 +355,76 @@ def minority_task(X, y, *, class_names: Sequence[str] | None = None, max_samples
     elif max_samples is not None:
         note += f"; all {n} samples used (max_samples={max_samples} allows more)"
     return MinorityTask(X, y_bin, minority, dict(zip(names, map(int, counts), strict=True)), note)
+
+
+# --- verdicts of every method against a baseline, in words and as a grid ------------------------------------
+
+_VERDICT_COLUMNS = ("a", "b", "metric", "diff", "ci", "n", "verdict")
+_WORDS = ("better", "worse", "no detectable difference")
+
+
+def _verdict_rows(verdicts, baseline: str, metrics) -> pd.DataFrame:
+    if not isinstance(verdicts, pd.DataFrame):
+        raise TypeError(f"verdicts must be a lesson.verdict_table DataFrame, got {type(verdicts).__name__}")
+    missing = [c for c in _VERDICT_COLUMNS if c not in verdicts.columns]
+    if missing:
+        raise ValueError(f"verdicts lacks columns {missing}: pass a lesson.verdict_table (it has "
+                         f"{list(verdicts.columns)})")
+    if not isinstance(baseline, str):
+        raise TypeError(f"baseline must be a method name (str), got {baseline!r}")
+    rows = verdicts[verdicts["b"] == baseline]
+    if rows.empty:
+        raise ValueError(f"baseline={baseline!r} is not the b of any row of verdicts (b: "
+                         f"{sorted(map(str, verdicts['b'].unique()))})")
+    known = list(dict.fromkeys(rows["metric"]))
+    for m in metrics:
+        if m not in known:
+            raise ValueError(f"metric {m!r} has no row against {baseline!r} in verdicts (metrics: {known})")
+    return rows
+
+
+def verdict_sentence(verdicts: pd.DataFrame, metric: str, *, baseline: str = "none") -> str:
+    """One sentence from the ``(method, baseline)`` rows of a :func:`labkit.lesson.verdict_table` on
+    ``metric``: which methods the one verdict rule calls better than the baseline, which worse, and which
+    show no detectable difference — with ``n`` and, below 5 pairs, the word "indicative". Print it with
+    :func:`labkit.lesson.claim`; the intervals are in the table it came from (:func:`verdict_grid`).
+    """
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a str naming a metric of verdicts, got {metric!r}")
+    rows = _verdict_rows(verdicts, baseline, [metric])
+    rows = rows[rows["metric"] == metric]
+    ns = sorted({int(n) for n in rows["n"]})
+    n_text = f"n = {ns[0]}" if len(ns) == 1 else f"n = {ns[0]}–{ns[-1]}"
+    parts = []
+    for word in _WORDS:
+        names = [str(a) for a, w in zip(rows["a"], rows["verdict"], strict=True) if w == word]
+        if not names:
+            continue
+        where = {"better": f"better than {baseline}", "worse": f"worse than {baseline}",
+                 "no detectable difference": f"no detectable difference from {baseline} at {n_text}"}[word]
+        parts.append(f"{where}: {', '.join(names)}")
+    small = "; indicative: n < 5" if ns[0] < 5 else ""
+    return (f"On {metric}, each method against {baseline} (paired over splits, 95 % CI, {n_text}{small}) — "
+            + "; ".join(parts) + ".")
+
+
+def verdict_grid(verdicts: pd.DataFrame, metrics: Sequence[str], *, baseline: str = "none") -> pd.DataFrame:
+    """A display table of the ``(method, baseline)`` rows of a :func:`labkit.lesson.verdict_table`: one row
+    per method, one column per metric, each cell ``"better, +0.456 ± 0.080 (n = 20)"`` (the verdict and the
+    paired difference method − baseline with its 95 % CI; fewer than 5 pairs say "indicative")."""
+    from labkit.stats import ci_text
+
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if not isinstance(metrics, Sequence) or not metrics or not all(isinstance(m, str) for m in metrics):
+        raise ValueError(f"metrics must be a non-empty list of metric names, got {metrics!r}")
+    rows = _verdict_rows(verdicts, baseline, metrics)
+    rows = rows[rows["metric"].isin(metrics)]
+    cells = [f"{w}, {ci_text(d, c, int(n), signed=True)}"
+             for w, d, c, n in zip(rows["verdict"], rows["diff"], rows["ci"], rows["n"], strict=True)]
+    grid = rows.assign(cell=cells).pivot(index="a", columns="metric", values="cell")
+    order = list(dict.fromkeys(rows["a"]))
+    grid = grid.loc[order, list(metrics)]
+    grid.index.name = f"method vs {baseline}"
+    grid.columns.name = None
+    return grid

@@ -217,3 +217,60 @@ def test_compare_standardize_scales_inside_each_split():
     assert scaled["balanced_accuracy"].mean() > plain["balanced_accuracy"].mean()
     with pytest.raises(TypeError, match="standardize"):
         balance.compare(X, y, ["none"], n_repeats=1, standardize="yes")
+
+
+def test_compare_records_a_method_that_cannot_resample():
+    # two far-apart blobs: no minority sample has a majority neighbour, so ADASYN cannot generate samples
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, size=(180, 2)), rng.normal(50, 1, size=(20, 2))])
+    y = np.array([0] * 180 + [1] * 20)
+    with pytest.raises(ValueError, match="adasyn"):
+        balance.compare(X, y, ["none", "adasyn"], n_repeats=2, random_state=0)
+    df = balance.compare(X, y, ["none", "adasyn"], n_repeats=2, random_state=0, errors="record")
+    failed = df[df["method"] == "adasyn"]
+    assert len(failed) == 2 and failed["error"].str.contains("adasyn").all()
+    assert failed[list(balance.METRICS)].isna().all().all()
+    assert df.loc[df["method"] == "none", "error"].isna().all()
+    assert "error" not in balance.compare(X, y, ["none", "under"], n_repeats=2, errors="record").columns
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    from labkit import lesson
+
+    X, y = data.make_imbalanced(600, (0.9, 0.1), flip_y=0.0, random_state=0)
+    df = balance.compare(X, y, ["none", "under", "over"], n_repeats=6, random_state=0)
+    return lesson.verdict_table(df, [("under", "none"), ("over", "none")], by="method", pair="repeat",
+                                value=["minority_recall", "minority_precision"])
+
+
+def test_verdict_sentence_names_each_method_under_its_verdict(verdicts):
+    sentence = balance.verdict_sentence(verdicts, "minority_recall")
+    rows = verdicts[verdicts["metric"] == "minority_recall"]
+    assert sentence.startswith("On minority_recall, each method against none") and "n = 6" in sentence
+    for a, word in zip(rows["a"], rows["verdict"], strict=True):
+        head = {"better": "better than none:", "worse": "worse than none:",
+                "no detectable difference": "no detectable difference from none"}[word]
+        assert head in sentence and a in sentence.split(head, 1)[1].split(";")[0]
+    assert "indicative" not in sentence
+    small = verdicts.assign(n=3)
+    assert "indicative: n < 5" in balance.verdict_sentence(small, "minority_recall")
+
+
+def test_verdict_grid_cells_carry_verdict_interval_and_n(verdicts):
+    grid = balance.verdict_grid(verdicts, ["minority_recall", "minority_precision"])
+    assert list(grid.index) == ["under", "over"] and list(grid.columns) == ["minority_recall", "minority_precision"]
+    row = verdicts[(verdicts["a"] == "under") & (verdicts["metric"] == "minority_recall")].iloc[0]
+    assert grid.loc["under", "minority_recall"].startswith(f"{row['verdict']}, {row['diff']:+.3f} ± ")
+    assert grid.loc["under", "minority_recall"].endswith("(n = 6)")
+
+
+def test_verdict_helpers_refuse_bad_input(verdicts):
+    with pytest.raises(TypeError, match="verdicts"):
+        balance.verdict_sentence("table", "minority_recall")
+    with pytest.raises(ValueError, match="verdicts lacks"):
+        balance.verdict_grid(pd.DataFrame({"a": [1]}), ["minority_recall"])
+    with pytest.raises(ValueError, match="baseline"):
+        balance.verdict_sentence(verdicts, "minority_recall", baseline="smote")
+    with pytest.raises(ValueError, match="metric 'pr_auc'"):
+        balance.verdict_grid(verdicts, ["pr_auc"])
