@@ -344,7 +344,7 @@ def minority_task(X, y, *, class_names: Sequence[str] | None = None, max_samples
                  f"together ({n - n_min} samples)")
     if tied:
         note += (f"; {', '.join(map(repr, tied))} {'has' if len(tied) == 1 else 'have'} as many samples, a tie "
-                 f"broken by label order (the first class wins)")
+                 f"broken by label order (the first class is taken)")
     if max_samples is not None and n > max_samples:
         keep, _ = train_test_split(np.arange(n), train_size=max_samples, stratify=y_bin,
                                    random_state=seed)
@@ -353,7 +353,7 @@ def minority_task(X, y, *, class_names: Sequence[str] | None = None, max_samples
         note += (f"; capped at a stratified random {max_samples} of the {n} samples "
                  f"(max_samples={max_samples}), {int(y_bin.sum())} of them minority")
     elif max_samples is not None:
-        note += f"; all {n} samples used (max_samples={max_samples} allows more)"
+        note += f"; all {n} samples used (within max_samples={max_samples})"
     return MinorityTask(X, y_bin, minority, dict(zip(names, map(int, counts), strict=True)), note)
 
 

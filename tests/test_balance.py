@@ -193,7 +193,7 @@ def test_minority_task_caps_with_a_stratified_subset():
     assert "capped at a stratified random 200 of the 1000" in task.note
     again = balance.minority_task(X, y, max_samples=200, random_state=0)
     assert np.array_equal(task.X, again.X)
-    assert "all 1000 samples used" in balance.minority_task(X, y, max_samples=5000).note
+    assert "all 1000 samples used (within max_samples=5000)" in balance.minority_task(X, y, max_samples=5000).note
 
 
 def test_minority_task_refuses_bad_input():
