@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from labkit._validation import (
     RandomState,
     as_generator,
     as_seed,
+    check_bool,
     check_choice,
     check_class_labels,
     check_estimator,
@@ -202,13 +204,21 @@ def fit_balanced(X, y, method: str, *, estimator=None, random_state: RandomState
 
 def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n_repeats: int = 20,
             test_size: float = 0.5, random_state: RandomState = 0,
-            sampler_params: dict[str, dict] | None = None) -> pd.DataFrame:
+            sampler_params: dict[str, dict] | None = None, standardize: bool = False,
+            errors: str = "raise") -> pd.DataFrame:
     """Fit ``estimator`` (default ``SVC()``, as in 000 §4) after each balancing method, on ``n_repeats``
     stratified train/test splits; one row per (method, repeat) with the metrics of :data:`METRICS`.
 
     ``"class_weight"`` refits with ``class_weight='balanced'`` instead of resampling. Every method sees
     the same splits in the same repeat, so differences between methods are paired.
     ``sampler_params`` maps a method to its sampler's parameters, e.g. ``{"smote": {"k_neighbors": 3}}``.
+    ``standardize=True`` scales every feature to mean 0 and variance 1 inside each split, fitted on the
+    training part only (before resampling, so SMOTE/ADASYN measure distances on that scale): an RBF SVC
+    needs features on one scale, which ``make_classification``'s already are and a user's table rarely is.
+    ``errors="record"``: a method that cannot resample a split (e.g. ADASYN when no minority sample has a
+    majority neighbour — well-separated classes) gives that (method, repeat) row NaN metrics and the
+    reason in an ``error`` column, instead of stopping the whole comparison (``"raise"``, the default).
+    The column is there only when some fit failed.
     The (method, split) fits run where :mod:`labkit.parallel` says (``$LABKIT_CLUSTER``; else serially).
     """
     from sklearn.model_selection import StratifiedShuffleSplit
@@ -234,6 +244,8 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
         if not isinstance(params, dict):
             raise TypeError(f"sampler_params[{m!r}] must be a dict of parameters, got {params!r}")
     check_number(test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True)
+    standardize = check_bool(standardize, "standardize")
+    check_choice(errors, "errors", ("raise", "record"))
     estimator = SVC() if estimator is None else check_estimator(estimator, methods=("fit", "predict"))
     if "class_weight" in methods and "class_weight" not in estimator.get_params():
         raise ValueError(f"method 'class_weight' needs an estimator with a class_weight parameter, "
@@ -246,11 +258,24 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
 
     def one(repeat, train, test, seed, method):
         start = time.perf_counter()
-        model, y_fit = _fit(estimator, X[train], y[train], method, seed, sampler_params.get(method))
+        X_train, X_test = X[train], X[test]
+        if standardize:
+            from sklearn.preprocessing import StandardScaler
+
+            scaler = StandardScaler().fit(X_train)
+            X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+        try:
+            model, y_fit = _fit(estimator, X_train, y[train], method, seed, sampler_params.get(method))
+        except ValueError as err:
+            if errors == "raise":
+                raise
+            return {"method": method, "repeat": repeat, "n_train": np.nan, "n_train_minority": np.nan,
+                    "fit_seconds": time.perf_counter() - start, **dict.fromkeys(METRICS, np.nan),
+                    "error": str(err)}
         row = {"method": method, "repeat": repeat, "n_train": len(y_fit),
                "n_train_minority": int((y_fit == minority).sum()),
                "fit_seconds": time.perf_counter() - start}
-        row.update(evaluate_minority(model, X[test], y[test], minority))
+        row.update(evaluate_minority(model, X_test, y[test], minority))
         return row
 
     jobs = []
@@ -258,3 +283,148 @@ def compare(X, y, methods: Sequence[str] = COMPARE_METHODS, *, estimator=None, n
         seed = int(rng.integers(2**31 - 1))
         jobs += [(repeat, train, test, seed, method) for method in methods]
     return pd.DataFrame(run_jobs(one, jobs, desc="balancing method × split"))
+
+
+# --- any labelled data as the binary question the comparison answers ------------------------------------
+
+
+class MinorityTask(NamedTuple):
+    """The binary problem :func:`compare` answers on any labelled data: the minority class against the rest."""
+
+    X: np.ndarray  # features, float64 [N, D]
+    y: np.ndarray  # 1 = the minority class, 0 = every other class
+    minority: str  # the minority class's name
+    counts: dict  # class name -> samples, in label order (before any subset)
+    note: str  # how the minority class was chosen and what was kept, in words
+
+
+def minority_task(X, y, *, class_names: Sequence[str] | None = None, max_samples: int | None = None,
+                  random_state: RandomState = 0) -> MinorityTask:
+    """The least frequent class of ``y`` (a tie goes to the first in label order, and the note says so)
+    against all other classes together, as 0/1 labels (1 = minority), on at most ``max_samples`` rows.
+
+    A multi-class set is compared this way so that every metric of :data:`METRICS` keeps its meaning
+    (the minority class's precision, recall, F1 and PR-AUC; balanced accuracy over minority vs rest).
+    ``class_names[k]`` names label ``k`` (labels ``0..K-1``, as :mod:`labkit.data`'s loaders return them);
+    without it a label is its own name. A larger set is cut to a stratified random ``max_samples`` rows
+    (the minority share kept), and the note says so.
+    """
+    from sklearn.model_selection import train_test_split
+
+    X = check_samples(X)
+    y = check_class_labels(y, n=len(X), min_classes=2)
+    labels, counts = np.unique(y, return_counts=True)
+    if class_names is None:
+        names = [str(label) for label in labels]
+    else:
+        if isinstance(class_names, str) or not isinstance(class_names, Sequence | np.ndarray):
+            raise TypeError(f"class_names must be a sequence of names (label k -> class_names[k]), "
+                            f"got {class_names!r}")
+        class_names = [str(c) for c in class_names]
+        if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= len(class_names):
+            raise ValueError(f"class_names has {len(class_names)} names, but y holds labels {labels.tolist()}: "
+                             f"with class_names, y must hold labels 0..{len(class_names) - 1}")
+        names = [class_names[int(label)] for label in labels]
+    if max_samples is not None:
+        max_samples = check_int(max_samples, "max_samples", low=4)
+    seed = as_seed(random_state)
+    pick = int(np.argmin(counts))  # np.argmin takes the first of tied minima: the first in label order
+    minority, n_min = names[pick], int(counts[pick])
+    if n_min < 2:
+        raise ValueError(f"the least frequent class {minority!r} has {n_min} sample; comparing methods over "
+                         f"stratified splits needs at least 2 in every class")
+    tied = [n for n, c in zip(names, counts, strict=True) if c == n_min and n != minority]
+    y_bin = (y == labels[pick]).astype(np.int64)
+    n = len(y)
+    note = f"minority class: {minority!r} ({n_min} of {n} samples, {n_min / n:.1%})"
+    if len(labels) == 2:
+        note += f", against the other class {names[1 - pick]!r}"
+    else:
+        note += (f", the least frequent of {len(labels)} classes, against the other {len(labels) - 1} "
+                 f"together ({n - n_min} samples)")
+    if tied:
+        note += (f"; {', '.join(map(repr, tied))} {'has' if len(tied) == 1 else 'have'} as many samples, a tie "
+                 f"broken by label order (the first class is taken)")
+    if max_samples is not None and n > max_samples:
+        keep, _ = train_test_split(np.arange(n), train_size=max_samples, stratify=y_bin,
+                                   random_state=seed)
+        keep = np.sort(keep)
+        X, y_bin = X[keep], y_bin[keep]
+        note += (f"; capped at a stratified random {max_samples} of the {n} samples "
+                 f"(max_samples={max_samples}), {int(y_bin.sum())} of them minority")
+    elif max_samples is not None:
+        note += f"; all {n} samples used (within max_samples={max_samples})"
+    return MinorityTask(X, y_bin, minority, dict(zip(names, map(int, counts), strict=True)), note)
+
+
+# --- verdicts of every method against a baseline, in words and as a grid ------------------------------------
+
+_VERDICT_COLUMNS = ("a", "b", "metric", "diff", "ci", "n", "verdict")
+_WORDS = ("better", "worse", "no detectable difference")
+
+
+def _verdict_rows(verdicts, baseline: str, metrics) -> pd.DataFrame:
+    if not isinstance(verdicts, pd.DataFrame):
+        raise TypeError(f"verdicts must be a lesson.verdict_table DataFrame, got {type(verdicts).__name__}")
+    missing = [c for c in _VERDICT_COLUMNS if c not in verdicts.columns]
+    if missing:
+        raise ValueError(f"verdicts lacks columns {missing}: pass a lesson.verdict_table (it has "
+                         f"{list(verdicts.columns)})")
+    if not isinstance(baseline, str):
+        raise TypeError(f"baseline must be a method name (str), got {baseline!r}")
+    rows = verdicts[verdicts["b"] == baseline]
+    if rows.empty:
+        raise ValueError(f"baseline={baseline!r} is not the b of any row of verdicts (b: "
+                         f"{sorted(map(str, verdicts['b'].unique()))})")
+    known = list(dict.fromkeys(rows["metric"]))
+    for m in metrics:
+        if m not in known:
+            raise ValueError(f"metric {m!r} has no row against {baseline!r} in verdicts (metrics: {known})")
+    return rows
+
+
+def verdict_sentence(verdicts: pd.DataFrame, metric: str, *, baseline: str = "none") -> str:
+    """One sentence from the ``(method, baseline)`` rows of a :func:`labkit.lesson.verdict_table` on
+    ``metric``: which methods the one verdict rule calls better than the baseline, which worse, and which
+    show no detectable difference — with ``n`` and, below 5 pairs, the word "indicative". Print it with
+    :func:`labkit.lesson.claim`; the intervals are in the table it came from (:func:`verdict_grid`).
+    """
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a str naming a metric of verdicts, got {metric!r}")
+    rows = _verdict_rows(verdicts, baseline, [metric])
+    rows = rows[rows["metric"] == metric]
+    ns = sorted({int(n) for n in rows["n"]})
+    n_text = f"n = {ns[0]}" if len(ns) == 1 else f"n = {ns[0]}–{ns[-1]}"
+    parts = []
+    for word in _WORDS:
+        names = [str(a) for a, w in zip(rows["a"], rows["verdict"], strict=True) if w == word]
+        if not names:
+            continue
+        where = {"better": f"better than {baseline}", "worse": f"worse than {baseline}",
+                 "no detectable difference": f"no detectable difference from {baseline} at {n_text}"}[word]
+        parts.append(f"{where}: {', '.join(names)}")
+    small = "; indicative: n < 5" if ns[0] < 5 else ""
+    return (f"On {metric}, each method against {baseline} (paired over splits, 95 % CI, {n_text}{small}) — "
+            + "; ".join(parts) + ".")
+
+
+def verdict_grid(verdicts: pd.DataFrame, metrics: Sequence[str], *, baseline: str = "none") -> pd.DataFrame:
+    """A display table of the ``(method, baseline)`` rows of a :func:`labkit.lesson.verdict_table`: one row
+    per method, one column per metric, each cell ``"better, +0.456 ± 0.080 (n = 20)"`` (the verdict and the
+    paired difference method − baseline with its 95 % CI; fewer than 5 pairs say "indicative")."""
+    from labkit.stats import ci_text
+
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if not isinstance(metrics, Sequence) or not metrics or not all(isinstance(m, str) for m in metrics):
+        raise ValueError(f"metrics must be a non-empty list of metric names, got {metrics!r}")
+    rows = _verdict_rows(verdicts, baseline, metrics)
+    rows = rows[rows["metric"].isin(metrics)]
+    cells = [f"{w}, {ci_text(d, c, int(n), signed=True)}"
+             for w, d, c, n in zip(rows["verdict"], rows["diff"], rows["ci"], rows["n"], strict=True)]
+    grid = rows.assign(cell=cells).pivot(index="a", columns="metric", values="cell")
+    order = list(dict.fromkeys(rows["a"]))
+    grid = grid.loc[order, list(metrics)]
+    grid.index.name = f"method vs {baseline}"
+    grid.columns.name = None
+    return grid

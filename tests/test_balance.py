@@ -164,3 +164,113 @@ def test_evaluate_minority_and_compare_name_the_bad_parameter():
         balance.compare(X, y, [])
     with pytest.raises(ValueError, match="replace must be"):
         balance.balance_per_class(X, y, 10, replace="no")
+
+
+def test_minority_task_binary_keeps_the_least_frequent_class():
+    X, y = data.make_imbalanced(300, (0.9, 0.1), flip_y=0.0, random_state=0)
+    y = 1 - y  # the minority is now label 0
+    task = balance.minority_task(X, y, class_names=["fraud", "ok"])
+    assert task.minority == "fraud"
+    assert task.y.sum() == (y == 0).sum() and set(np.unique(task.y)) == {0, 1}
+    assert task.counts == {"fraud": int((y == 0).sum()), "ok": int((y == 1).sum())}
+    assert "'fraud'" in task.note and "against the other class 'ok'" in task.note
+
+
+def test_minority_task_multiclass_tie_goes_to_the_first_label_and_says_so():
+    X = np.random.default_rng(0).normal(size=(120, 3))
+    y = np.repeat([0, 1, 2, 3], [30, 30, 40, 20])
+    task = balance.minority_task(X, y, class_names=["a", "b", "c", "d"])
+    assert task.minority == "d" and task.y.sum() == 20
+    tie = balance.minority_task(X[:100], y[:100], class_names=["a", "b", "c", "d"])  # a 30, b 30, c 40
+    assert tie.minority == "a" and "'b' has as many samples" in tie.note and "tie" in tie.note
+    assert "against the other 2 together" in tie.note
+
+
+def test_minority_task_caps_with_a_stratified_subset():
+    X, y = data.make_imbalanced(1000, (0.9, 0.1), flip_y=0.0, random_state=0)
+    task = balance.minority_task(X, y, max_samples=200, random_state=0)
+    assert len(task.y) == 200 and task.y.sum() == round(200 * y.mean())
+    assert "capped at a stratified random 200 of the 1000" in task.note
+    again = balance.minority_task(X, y, max_samples=200, random_state=0)
+    assert np.array_equal(task.X, again.X)
+    assert "all 1000 samples used (within max_samples=5000)" in balance.minority_task(X, y, max_samples=5000).note
+
+
+def test_minority_task_refuses_bad_input():
+    X = np.zeros((6, 2))
+    with pytest.raises(ValueError, match="least frequent class"):
+        balance.minority_task(X, [0, 0, 0, 0, 0, 1])
+    with pytest.raises(ValueError, match="class_names"):
+        balance.minority_task(X, [0, 0, 0, 1, 1, 2], class_names=["a", "b"])
+    with pytest.raises(TypeError, match="class_names"):
+        balance.minority_task(X, [0, 0, 0, 1, 1, 1], class_names="ab")
+
+
+def test_compare_standardize_scales_inside_each_split():
+    X, y = data.make_imbalanced(400, (0.85, 0.15), n_features=5, n_redundant=0, flip_y=0.0, random_state=0)
+    X_big = X * np.array([1.0, 1e4, 1.0, 1e-3, 1.0])  # wildly different scales
+    plain = balance.compare(X_big, y, ["none"], n_repeats=3, random_state=0)
+    scaled = balance.compare(X_big, y, ["none"], n_repeats=3, random_state=0, standardize=True)
+    reference = balance.compare(X, y, ["none"], n_repeats=3, random_state=0, standardize=True)
+    # scaling inside each split undoes any per-feature scale: the same splits give the same scores
+    pd.testing.assert_series_equal(scaled["balanced_accuracy"], reference["balanced_accuracy"])
+    assert scaled["balanced_accuracy"].mean() > plain["balanced_accuracy"].mean()
+    with pytest.raises(TypeError, match="standardize"):
+        balance.compare(X, y, ["none"], n_repeats=1, standardize="yes")
+
+
+def test_compare_records_a_method_that_cannot_resample():
+    # two far-apart blobs: no minority sample has a majority neighbour, so ADASYN cannot generate samples
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, size=(180, 2)), rng.normal(50, 1, size=(20, 2))])
+    y = np.array([0] * 180 + [1] * 20)
+    with pytest.raises(ValueError, match="adasyn"):
+        balance.compare(X, y, ["none", "adasyn"], n_repeats=2, random_state=0)
+    df = balance.compare(X, y, ["none", "adasyn"], n_repeats=2, random_state=0, errors="record")
+    failed = df[df["method"] == "adasyn"]
+    assert len(failed) == 2 and failed["error"].str.contains("adasyn").all()
+    assert failed[list(balance.METRICS)].isna().all().all()
+    assert df.loc[df["method"] == "none", "error"].isna().all()
+    assert "error" not in balance.compare(X, y, ["none", "under"], n_repeats=2, errors="record").columns
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    from labkit import lesson
+
+    X, y = data.make_imbalanced(600, (0.9, 0.1), flip_y=0.0, random_state=0)
+    df = balance.compare(X, y, ["none", "under", "over"], n_repeats=6, random_state=0)
+    return lesson.verdict_table(df, [("under", "none"), ("over", "none")], by="method", pair="repeat",
+                                value=["minority_recall", "minority_precision"])
+
+
+def test_verdict_sentence_names_each_method_under_its_verdict(verdicts):
+    sentence = balance.verdict_sentence(verdicts, "minority_recall")
+    rows = verdicts[verdicts["metric"] == "minority_recall"]
+    assert sentence.startswith("On minority_recall, each method against none") and "n = 6" in sentence
+    for a, word in zip(rows["a"], rows["verdict"], strict=True):
+        head = {"better": "better than none:", "worse": "worse than none:",
+                "no detectable difference": "no detectable difference from none"}[word]
+        assert head in sentence and a in sentence.split(head, 1)[1].split(";")[0]
+    assert "indicative" not in sentence
+    small = verdicts.assign(n=3)
+    assert "indicative: n < 5" in balance.verdict_sentence(small, "minority_recall")
+
+
+def test_verdict_grid_cells_carry_verdict_interval_and_n(verdicts):
+    grid = balance.verdict_grid(verdicts, ["minority_recall", "minority_precision"])
+    assert list(grid.index) == ["under", "over"] and list(grid.columns) == ["minority_recall", "minority_precision"]
+    row = verdicts[(verdicts["a"] == "under") & (verdicts["metric"] == "minority_recall")].iloc[0]
+    assert grid.loc["under", "minority_recall"].startswith(f"{row['verdict']}, {row['diff']:+.3f} ± ")
+    assert grid.loc["under", "minority_recall"].endswith("(n = 6)")
+
+
+def test_verdict_helpers_refuse_bad_input(verdicts):
+    with pytest.raises(TypeError, match="verdicts"):
+        balance.verdict_sentence("table", "minority_recall")
+    with pytest.raises(ValueError, match="verdicts lacks"):
+        balance.verdict_grid(pd.DataFrame({"a": [1]}), ["minority_recall"])
+    with pytest.raises(ValueError, match="baseline"):
+        balance.verdict_sentence(verdicts, "minority_recall", baseline="smote")
+    with pytest.raises(ValueError, match="metric 'pr_auc'"):
+        balance.verdict_grid(verdicts, ["pr_auc"])

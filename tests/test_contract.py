@@ -53,6 +53,7 @@ EXEMPT = {
     "widgets.show": "display helper: puts already-built objects into an Output widget",
     "metrics.Representativeness": "a frozen result record built by metrics.representativeness",
     "notebook.RunResult": "a result record built by notebook.run",
+    "balance.MinorityTask": "a result record built by balance.minority_task",
 }
 
 # Functions of other helpers' modules that fail the contract on this branch: their validation lands with
@@ -159,6 +160,13 @@ def lr():
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=300)
+
+
+def balance_verdicts():
+    """A small lesson.verdict_table of balancing methods against 'none' (for balance.verdict_*)."""
+    return pd.DataFrame({"a": ["under", "over"], "b": ["none", "none"], "metric": ["minority_recall"] * 2,
+                         "diff": [0.3, -0.01], "ci": [0.1, 0.05], "n": [6, 6],
+                         "verdict": ["better", "no detectable difference"], "indicative": [False, False]})
 
 
 def cnn():
@@ -317,6 +325,13 @@ REGISTRY: dict[str, Entry] = {
     "balance.compare": E(lambda t: dict(X=D()["X"], y=(D()["y"] == 0).astype(int), methods=["none", "under"],
                                         estimator=lr(), n_repeats=1, test_size=0.5, random_state=0),
                          partners={"y": ("X",)}),
+    "balance.minority_task": E(lambda t: dict(X=D()["X"], y=D()["y"], class_names=["a", "b", "c"], max_samples=60,
+                                              random_state=0),
+                               partners={"y": ("X", "class_names")}),
+    "balance.verdict_sentence": E(lambda t: dict(verdicts=balance_verdicts(), metric="minority_recall",
+                                                 baseline="none")),
+    "balance.verdict_grid": E(lambda t: dict(verdicts=balance_verdicts(), metrics=["minority_recall"],
+                                             baseline="none")),
     # --- metrics --------------------------------------------------------------------------------------------
     "metrics.entropy": E(lambda t: dict(p=D()["probs"], axis=-1, base=2.0)),
     "metrics.smooth": E(lambda t: dict(p=D()["probs"][0], eps=0.01)),
