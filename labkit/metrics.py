@@ -649,23 +649,21 @@ def compare_subsets(results, pairs, *, measures=None, by: str = "subset", pair: 
 
 
 def direction_table(verdicts, *, measures=None):
-    """``compare_subsets`` rows as a small grid: one row per measure, one column per ``a`` (against its ``b``),
-    cells "higher" / "lower" / "–" (no detectable difference) — the verdicts at a glance."""
+    """:func:`compare_subsets` rows at a glance: one row per measure, a column ``good`` saying which way is
+    "more diverse" or "closer" (to the reference), then one column per subset ``a`` (``"a vs b"`` when the
+    rows compare against several ``b``), cells "higher" / "lower" / "–" (no detectable difference)."""
     import pandas as pd
 
     if not isinstance(verdicts, pd.DataFrame) or not {"a", "b", "measure", "direction"} <= set(verdicts.columns):
         raise TypeError("verdicts must be a DataFrame from compare_subsets")
     rows = verdicts if measures is None else verdicts[verdicts["measure"].isin(list(measures))]
-    grid = rows.assign(
-        column=[f"{a} vs {b}" for a, b in zip(rows["a"], rows["b"], strict=True)],
-        cell=rows["direction"].replace({NO_DIFFERENCE: "–"}),
-    ).pivot(index="measure", columns="column", values="cell")
-    order = [m for m in MEASURES if m in grid.index]
-    columns = list(dict.fromkeys(f"{a} vs {b}" for a, b in zip(rows["a"], rows["b"], strict=True)))
-    grid = grid.loc[order, columns]
-    grid.index = [f"{m} ({'higher' if MEASURES[m].higher_is_better else 'lower'} = "
-                  f"{'more diverse' if MEASURES[m].kind == 'diversity' else 'closer to the reference'})"
-                  for m in grid.index]
+    one_b = rows["b"].nunique() == 1
+    names = [str(a) if one_b else f"{a} vs {b}" for a, b in zip(rows["a"], rows["b"], strict=True)]
+    grid = rows.assign(column=names, cell=rows["direction"].replace({NO_DIFFERENCE: "–"})).pivot(
+        index="measure", columns="column", values="cell")
+    grid = grid.loc[[m for m in MEASURES if m in grid.index], list(dict.fromkeys(names))]
+    grid.insert(0, "good", ["higher = more diverse" if MEASURES[m].higher_is_better else
+                            "lower = closer" for m in grid.index])
     grid.columns.name = None
     return grid
 

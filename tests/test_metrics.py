@@ -403,9 +403,13 @@ def test_compare_subsets_uses_the_verdict_rule_with_each_measures_direction(rng)
     assert "k-center's class KL(subset‖reference) is higher than random's" in row.loc[("k-center", "kl_class"), "sentence"]
     assert "(n = 8)" in row.loc[("k-center", "kl_class"), "sentence"]
     grid = metrics.direction_table(table)
-    assert list(grid.columns) == ["k-center vs random", "copies vs random"]
-    assert grid.iloc[0].tolist() == ["–", "–"]  # mean distance: no detectable difference either way
-    assert grid.loc[grid.index[1], "copies vs random"] == "lower"
+    assert list(grid.columns) == ["good", "k-center", "copies"]
+    assert list(grid.index) == ["mean_distance", "vendi", "kl_class"]
+    assert grid.loc["mean_distance"].tolist() == ["higher = more diverse", "–", "–"]  # no detectable difference
+    assert grid.loc["vendi", "copies"] == "lower"
+    assert grid.loc["kl_class", "good"] == "lower = closer"
+    both = metrics.compare_subsets(results, [("k-center", "random"), ("k-center", "copies")], measures=["vendi"])
+    assert list(metrics.direction_table(both).columns) == ["good", "k-center vs random", "k-center vs copies"]
 
 
 def test_noticed_and_standing_say_only_what_the_verdicts_found(rng):
