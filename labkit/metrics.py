@@ -10,7 +10,9 @@ set's distribution and the "real world's". This module holds those measures, mad
 - :func:`representativeness`: class or k-means-cluster histograms of a subset against a held-out
   reference set, compared with explicit smoothing (the real-world distribution is never known);
 - :func:`vendi_score`, a modern diversity measure beyond the document;
-- :func:`subset_metrics`, all of the above for one subset, as one table row.
+- :func:`subset_metrics`, all of the above for one subset, as one table row;
+- :func:`compare_subsets`, :func:`noticed`, :func:`standing`: subsets compared measure by measure over
+  repeats with the kit's one verdict rule (:func:`labkit.lesson.compare`), in each measure's own words.
 
 All functions are vectorised and validate their input: bad input raises ``ValueError``/``TypeError``
 naming the parameter.
@@ -535,3 +537,202 @@ def subset_metrics(X, y, *, reference_y, bins, eps: float, clusters=None, refere
         row.update({"kl_cluster": rep.kl_subset_reference, "kl_cluster_reverse": rep.kl_reference_subset,
                     "js_cluster": rep.js})
     return row
+
+
+# --- comparing subsets over repeats -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A column of :func:`subset_metrics`: what it measures, and which way counts as "more of it"."""
+
+    label: str  # how a sentence names it
+    kind: str  # "diversity" | "representativeness"
+    group: str  # "diversity" | "classes" | "clusters": the tables a notebook shows it in
+    higher_is_better: bool  # diversity: higher = more diverse; divergences: lower = closer to the reference
+
+
+MEASURES: dict[str, Measure] = {
+    "mean_distance": Measure("mean pairwise distance", "diversity", "diversity", True),
+    "feature_entropy": Measure("feature entropy", "diversity", "diversity", True),
+    "vendi": Measure("Vendi score", "diversity", "diversity", True),
+    "kl_class": Measure("class KL(subset‖reference)", "representativeness", "classes", False),
+    "kl_class_reverse": Measure("class KL(reference‖subset)", "representativeness", "classes", False),
+    "js_class": Measure("class JS divergence", "representativeness", "classes", False),
+    "kl_cluster": Measure("cluster KL(subset‖reference)", "representativeness", "clusters", False),
+    "kl_cluster_reverse": Measure("cluster KL(reference‖subset)", "representativeness", "clusters", False),
+    "js_cluster": Measure("cluster JS divergence", "representativeness", "clusters", False),
+}
+NO_DIFFERENCE = "no detectable difference"
+
+
+def measures_in(group: str) -> list[str]:
+    """The columns of :data:`MEASURES` shown together: ``"diversity"``, ``"classes"`` or ``"clusters"``."""
+    check_choice(group, "group", ("diversity", "classes", "clusters"))
+    return [name for name, m in MEASURES.items() if m.group == group]
+
+
+def _measure(name) -> Measure:
+    if name not in MEASURES:
+        raise ValueError(f"measure must be one of {list(MEASURES)}, got {name!r}")
+    return MEASURES[name]
+
+
+def _direction(v) -> str:
+    """"higher" / "lower" when the verdict rule found a difference (its CI excludes 0), else no difference."""
+    if v.word == NO_DIFFERENCE:
+        return NO_DIFFERENCE
+    return "higher" if v.diff > 0 else "lower"
+
+
+def difference_sentence(v, *, label: str | None = None, digits: int = 3) -> str:
+    """A :class:`labkit.lesson.Verdict` on a measure, in the measure's own words ("higher"/"lower").
+
+    The decision is the verdict rule's (a paired difference whose 95 % CI excludes 0); only the wording
+    differs from ``v.sentence``: "k-center's Vendi score is higher than random's: k-center − random = ...".
+    ``n`` (and "indicative" below 5 pairs) is printed beside the interval, as everywhere in the kit.
+    """
+    from labkit.lesson import Verdict
+
+    if not isinstance(v, Verdict):
+        raise TypeError(f"v must be a labkit.lesson.Verdict, got {type(v).__name__}")
+    digits = check_int(digits, "digits", low=0, high=12)
+    what = label or v.metric
+    direction = _direction(v)
+    if direction == NO_DIFFERENCE:
+        return v.sentence
+    from labkit.stats import ci_text
+
+    return (f"{v.a}'s {what} is {direction} than {v.b}'s: {v.a} − {v.b} = "
+            f"{ci_text(v.diff, v.ci, v.n, digits, signed=True)}.")
+
+
+def compare_subsets(results, pairs, *, measures=None, by: str = "subset", pair: str = "repeat"):
+    """Paired verdicts of subset ``a`` against subset ``b`` on each measure, one row per ``(a, b, measure)``.
+
+    ``results``: one row per subset × repeat with the columns of :func:`subset_metrics` (a tidy table);
+    ``pairs``: ``(a, b)`` values of column ``by``; the rows are paired over ``pair`` (repeats drawn from the
+    same candidates). Each row is decided by :func:`labkit.lesson.compare` — the kit's one verdict rule —
+    with the measure's own direction (:data:`MEASURES`). Columns: ``a, b, measure, label, kind, diff, ci, n,
+    verdict`` (better/worse: more diverse / closer to the reference), ``direction`` ("higher", "lower" or
+    "no detectable difference"), ``indicative`` (fewer than 5 pairs) and ``sentence``.
+    """
+    import pandas as pd
+
+    from labkit import lesson
+
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(f"results must be a pandas DataFrame, got {type(results).__name__}")
+    measures = [m for m in MEASURES if m in results.columns] if measures is None else list(measures)
+    if not measures:
+        raise ValueError(f"results has none of the measures {list(MEASURES)} (columns: {list(results.columns)})")
+    for m in measures:
+        _measure(m)
+        if m not in results.columns:
+            raise ValueError(f"measure {m!r} is not a column of results (columns: {list(results.columns)})")
+    pairs = list(pairs)
+    if not pairs:
+        raise ValueError("pairs is empty: give at least one (a, b) pair of subsets")
+    rows = []
+    for i, p in enumerate(pairs):
+        if not isinstance(p, tuple | list) or len(p) != 2:
+            raise ValueError(f"pairs[{i}] must be an (a, b) pair, got {p!r}")
+        a, b = p
+        for m in measures:
+            spec = MEASURES[m]
+            v = lesson.compare(results, a, b, by=by, pair=pair, value=m, metric=spec.label,
+                               higher_is_better=spec.higher_is_better)
+            rows.append({"a": a, "b": b, "measure": m, "label": spec.label, "kind": spec.kind, "diff": v.diff,
+                         "ci": v.ci, "n": v.n, "verdict": v.word, "direction": _direction(v),
+                         "indicative": v.indicative, "sentence": difference_sentence(v)})
+    return pd.DataFrame(rows)
+
+
+def direction_table(verdicts, *, measures=None):
+    """:func:`compare_subsets` rows at a glance: one row per measure, a column ``good`` saying which way is
+    "more diverse" or "closer" (to the reference), then one column per subset ``a`` (``"a vs b"`` when the
+    rows compare against several ``b``), cells "higher" / "lower" / "–" (no detectable difference)."""
+    import pandas as pd
+
+    if not isinstance(verdicts, pd.DataFrame) or not {"a", "b", "measure", "direction"} <= set(verdicts.columns):
+        raise TypeError("verdicts must be a DataFrame from compare_subsets")
+    rows = verdicts if measures is None else verdicts[verdicts["measure"].isin(list(measures))]
+    one_b = rows["b"].nunique() == 1
+    names = [str(a) if one_b else f"{a} vs {b}" for a, b in zip(rows["a"], rows["b"], strict=True)]
+    grid = rows.assign(column=names, cell=rows["direction"].replace({NO_DIFFERENCE: "–"})).pivot(
+        index="measure", columns="column", values="cell")
+    grid = grid.loc[[m for m in MEASURES if m in grid.index], list(dict.fromkeys(names))]
+    grid.insert(0, "good", ["higher = more diverse" if MEASURES[m].higher_is_better else
+                            "lower = closer" for m in grid.index])
+    grid.columns.name = None
+    return grid
+
+
+def _rows_of(verdicts, a, b=None, measure=None):
+    import pandas as pd
+
+    if not isinstance(verdicts, pd.DataFrame) or "direction" not in verdicts.columns:
+        raise TypeError("verdicts must be a DataFrame from compare_subsets")
+    rows = verdicts[verdicts["a"] == a]
+    if b is not None:
+        rows = rows[rows["b"] == b]
+    if measure is not None:
+        rows = rows[rows["measure"] == measure]
+    if rows.empty:
+        what = ", ".join(f"{k}={v!r}" for k, v in (("a", a), ("b", b), ("measure", measure)) if v is not None)
+        raise ValueError(f"verdicts holds no comparison with {what}")
+    return rows
+
+
+def _pairs_text(n_values) -> str:
+    from labkit.stats import SMALL_N
+
+    lo, hi = int(min(n_values)), int(max(n_values))
+    n = f"n = {lo}" if lo == hi else f"n = {lo}–{hi}"
+    return f"{n}, indicative: fewer than {SMALL_N} pairs" if lo < SMALL_N else n
+
+
+def noticed(verdicts, a, b: str = "random", *, digits: int = 3) -> str:
+    """Which measures tell subset ``a`` from ``b`` (with direction and paired difference) and which do not:
+    one sentence from :func:`compare_subsets` rows, for :func:`labkit.lesson.claim`."""
+    from labkit.stats import ci_text
+
+    rows = _rows_of(verdicts, a, b)
+    seen = rows[rows["direction"] != NO_DIFFERENCE]
+    unseen = rows[rows["direction"] == NO_DIFFERENCE]
+    head = f"{a} vs {b} ({_pairs_text(rows['n'])}): "
+    if seen.empty:
+        return head + f"no detectable difference on any of the {len(rows)} measures ({', '.join(rows['label'])})."
+    told = "; ".join(f"{r.label} {r.direction} ({ci_text(r.diff, r.ci, int(r.n), digits, signed=True)})"
+                     for r in seen.itertuples())
+    text = head + f"told apart by {len(seen)} of {len(rows)} measures — {told}"
+    if not unseen.empty:
+        text += f"; no detectable difference on {', '.join(unseen['label'])}"
+    return text + "."
+
+
+def standing(verdicts, a, measure: str, *, digits: int = 3) -> str:
+    """Where subset ``a`` stands on ``measure`` against every subset it was compared with: "the highest of
+    the N subsets" only when it is detectably higher than each of them (likewise "lowest"), otherwise
+    which ones it is higher than, lower than, and not detectably different from."""
+    from labkit.stats import ci_text
+
+    spec = _measure(measure)
+    rows = _rows_of(verdicts, a, measure=measure)
+    n_text = _pairs_text(rows["n"])
+    dirs = set(rows["direction"])
+    if dirs == {"higher"} or dirs == {"lower"}:
+        word = "highest" if dirs == {"higher"} else "lowest"
+        closest = rows.loc[rows["diff"].abs().idxmin()]
+        return (f"{a} has the {word} {spec.label} of the {len(rows) + 1} subsets: detectably {dirs.pop()} than "
+                f"each of the other {len(rows)} (closest: {closest['b']}, {a} − {closest['b']} = "
+                f"{ci_text(closest['diff'], closest['ci'], int(closest['n']), digits, signed=True)}).")
+    parts = []
+    for direction in ("higher", "lower"):
+        names = rows.loc[rows["direction"] == direction, "b"].tolist()
+        if names:
+            parts.append(f"{direction} than {', '.join(map(str, names))}")
+    names = rows.loc[rows["direction"] == NO_DIFFERENCE, "b"].tolist()
+    if names:
+        parts.append(f"no detectable difference from {', '.join(map(str, names))}")
+    return f"{a}'s {spec.label} ({n_text}): " + "; ".join(parts) + "."

@@ -361,3 +361,96 @@ def test_blocked_row_entropy_equals_the_formula(rng):
         metrics.entropy(p, axis=2)
     with pytest.raises(TypeError, match="axis must be an int"):
         metrics.entropy(p, axis=1.0)
+
+
+# --- comparing subsets over repeats ---------------------------------------------------------------------
+
+
+def _subset_results(rng, n_repeats=8):
+    import pandas as pd
+
+    rows = []
+    for r in range(n_repeats):
+        shared = rng.normal(0, 1.0)  # run-to-run noise both subsets share: pairing removes it
+        rows.append({"subset": "random", "repeat": r, "vendi": 10 + shared + rng.normal(0, 0.05),
+                     "mean_distance": 5 + rng.normal(0, 0.05), "kl_class": 0.02 + rng.normal(0, 0.001)})
+        rows.append({"subset": "k-center", "repeat": r, "vendi": 20 + shared + rng.normal(0, 0.05),
+                     "mean_distance": 5 + rng.normal(0, 0.05), "kl_class": 0.10 + rng.normal(0, 0.001)})
+        rows.append({"subset": "copies", "repeat": r, "vendi": 7 + shared + rng.normal(0, 0.05),
+                     "mean_distance": 5 + rng.normal(0, 0.05), "kl_class": 0.02 + rng.normal(0, 0.001)})
+    return pd.DataFrame(rows)
+
+
+def test_compare_subsets_uses_the_verdict_rule_with_each_measures_direction(rng):
+    from labkit import lesson
+
+    results = _subset_results(rng)
+    table = metrics.compare_subsets(results, [("k-center", "random"), ("copies", "random")])
+    assert list(table["measure"].unique()) == ["mean_distance", "vendi", "kl_class"]  # MEASURES order
+    row = table.set_index(["a", "measure"])
+    # diversity: higher is better; KL: lower is better (closer to the reference)
+    assert row.loc[("k-center", "vendi"), "direction"] == "higher"
+    assert row.loc[("k-center", "vendi"), "verdict"] == "better"
+    assert row.loc[("k-center", "kl_class"), "direction"] == "higher"
+    assert row.loc[("k-center", "kl_class"), "verdict"] == "worse"
+    assert row.loc[("copies", "vendi"), "direction"] == "lower"
+    assert row.loc[("k-center", "mean_distance"), "direction"] == metrics.NO_DIFFERENCE
+    # every row is what lesson.compare decides
+    v = lesson.compare(results, "k-center", "random", by="subset", pair="repeat", value="kl_class",
+                       higher_is_better=False)
+    assert row.loc[("k-center", "kl_class"), "verdict"] == v.word
+    assert row.loc[("k-center", "kl_class"), "diff"] == pytest.approx(v.diff)
+    assert "k-center's class KL(subset‖reference) is higher than random's" in row.loc[("k-center", "kl_class"), "sentence"]
+    assert "(n = 8)" in row.loc[("k-center", "kl_class"), "sentence"]
+    grid = metrics.direction_table(table)
+    assert list(grid.columns) == ["good", "k-center", "copies"]
+    assert list(grid.index) == ["mean_distance", "vendi", "kl_class"]
+    assert grid.loc["mean_distance"].tolist() == ["higher = more diverse", "–", "–"]  # no detectable difference
+    assert grid.loc["vendi", "copies"] == "lower"
+    assert grid.loc["kl_class", "good"] == "lower = closer"
+    both = metrics.compare_subsets(results, [("k-center", "random"), ("k-center", "copies")], measures=["vendi"])
+    assert list(metrics.direction_table(both).columns) == ["good", "k-center vs random", "k-center vs copies"]
+
+
+def test_noticed_and_standing_say_only_what_the_verdicts_found(rng):
+    results = _subset_results(rng)
+    pairs = [("k-center", "random"), ("k-center", "copies"), ("copies", "random"), ("copies", "k-center")]
+    table = metrics.compare_subsets(results, pairs)
+    text = metrics.noticed(table, "copies")
+    assert text.startswith("copies vs random (n = 8): told apart by 1 of 3 measures — Vendi score lower (")
+    assert "no detectable difference on mean pairwise distance, class KL(subset‖reference)" in text
+    assert metrics.standing(table, "k-center", "vendi").startswith(
+        "k-center has the highest Vendi score of the 3 subsets: detectably higher than each of the other 2")
+    assert metrics.standing(table, "copies", "vendi").startswith("copies has the lowest Vendi score")
+    mixed = metrics.standing(table, "copies", "kl_class")
+    assert mixed == ("copies's class KL(subset‖reference) (n = 8): lower than k-center; "
+                     "no detectable difference from random.")
+    flat = metrics.standing(table, "k-center", "mean_distance")
+    assert flat == "k-center's mean pairwise distance (n = 8): no detectable difference from random, copies."
+
+
+def test_small_n_is_labelled_indicative(rng):
+    table = metrics.compare_subsets(_subset_results(rng, n_repeats=3), [("k-center", "random")])
+    assert table["indicative"].all()
+    assert "indicative, n = 3" in table.set_index("measure").loc["vendi", "sentence"]
+    assert "indicative: fewer than 5 pairs" in metrics.noticed(table, "k-center")
+
+
+def test_compare_subsets_rejects_bad_input(rng):
+    results = _subset_results(rng)
+    with pytest.raises(ValueError, match="measure must be one of"):
+        metrics.compare_subsets(results, [("k-center", "random")], measures=["accuracy"])
+    with pytest.raises(ValueError, match="is not a column of results"):
+        metrics.compare_subsets(results, [("k-center", "random")], measures=["js_class"])
+    with pytest.raises(ValueError, match="pairs is empty"):
+        metrics.compare_subsets(results, [])
+    with pytest.raises(ValueError, match=r"pairs\[0\] must be an \(a, b\) pair"):
+        metrics.compare_subsets(results, ["k-center"])
+    with pytest.raises(TypeError, match="results must be a pandas DataFrame"):
+        metrics.compare_subsets(results.to_dict(), [("k-center", "random")])
+    table = metrics.compare_subsets(results, [("k-center", "random")])
+    with pytest.raises(ValueError, match="no comparison with a='copies'"):
+        metrics.noticed(table, "copies")
+    with pytest.raises(ValueError, match="group must be one of"):
+        metrics.measures_in("all")
+    assert metrics.measures_in("classes") == ["kl_class", "kl_class_reverse", "js_class"]
