@@ -116,7 +116,6 @@ def test_report_pages_work_offline(smoke_report, browser_context, tmp_path):
     assert not browser_context.blocked, f"requests to other hosts were attempted: {sorted(set(browser_context.blocked))}"
 
 
-@pytest.mark.xfail(reason="notebooks adopt lesson.headline in phase 2", strict=False)
 def test_report_index_shows_each_headline(smoke_report, browser_context):
     _, page = _open_index(smoke_report, browser_context)
     missing = [c["stem"] for c in _cards(page) if not c["headlines"]]
