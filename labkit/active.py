@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -404,6 +405,27 @@ def initial_indices(n_pool: int, n_initial: int, *, random_state: RandomState = 
     return query_random(n_pool, n_initial, random_state=random_state)
 
 
+def seed_indices(y_pool, n_initial: int, *, random_state: RandomState = None,
+                 max_draws: int = 1000) -> np.ndarray:
+    """A seed set of ``n_initial`` random pool rows that holds at least two classes (a classifier needs two).
+
+    The first draw of :func:`initial_indices` is kept when it has two classes (always, on a balanced pool
+    such as digits); otherwise it is drawn again — on a rare positive class (10 % fraud) 20 random rows hold
+    no positive about one time in eight. Raises ``ValueError`` after ``max_draws`` draws.
+    """
+    y_pool = np.asarray(y_pool).reshape(-1)
+    max_draws = check_int(max_draws, "max_draws", low=1)
+    rng = as_generator(random_state)
+    if len(np.unique(y_pool)) < 2:
+        raise ValueError(f"y_pool must hold at least two classes, got only {np.unique(y_pool).tolist()}")
+    for _ in range(max_draws):
+        first = initial_indices(len(y_pool), n_initial, random_state=rng)
+        if len(np.unique(y_pool[first])) >= 2:
+            return first
+    raise ValueError(f"no random seed set of n_initial={n_initial} rows held two classes in {max_draws} draws; "
+                     "raise n_initial")
+
+
 def _check_loop_data(estimator, X_pool, y_pool, X_test, y_test):
     """The pool and test set of :func:`run` / :func:`compare`: finite features (float dtype kept), labels
     with two classes or more, matching lengths and feature counts."""
@@ -430,7 +452,8 @@ def _check_budget(n_pool: int, n_initial, batch_size, budget) -> tuple[int, int,
 
 def run(estimator, X_pool, y_pool, X_test, y_test, *, strategy: str | Strategy, n_initial: int,
         batch_size: int, budget: int, random_state: RandomState = None, beta: float = DEFAULT_BETA,
-        n_members: int = DEFAULT_N_MEMBERS, return_labeled: bool = False):
+        n_members: int = DEFAULT_N_MEMBERS, return_labeled: bool = False,
+        eval_sets: Mapping[str, tuple] | None = None):
     """Pool-based active learning with a true-label oracle; the learning curve as ``DataFrame(n_labeled, accuracy)``.
 
     Start from ``n_initial`` random pool samples, then repeatedly query ``batch_size`` samples with
@@ -439,10 +462,13 @@ def run(estimator, X_pool, y_pool, X_test, y_test, *, strategy: str | Strategy, 
     The seed set depends on ``random_state`` only, so strategies run with the same seed start alike.
     ``return_labeled=True`` also returns the pool indices in the order they were labelled.
     ``beta`` (boltzmann) and ``n_members`` (qbc) are checked even for strategies that do not use them.
+    ``eval_sets`` (``{"validation": (X_val, y_val)}``) are scored after every round too, as columns
+    ``accuracy_<name>``: a validation split to choose a setting on, with the test set left for reporting.
     """
     X_pool, y_pool, X_test, y_test = _check_loop_data(estimator, X_pool, y_pool, X_test, y_test)
     n_initial, batch_size, budget = _check_budget(len(X_pool), n_initial, batch_size, budget)
     check_bool(return_labeled, "return_labeled")
+    extra = _check_eval_sets(eval_sets, X_pool)
     rng = as_generator(random_state)
     learner = ActiveLearner(estimator, X_pool, strategy=strategy, beta=beta, n_members=n_members,
                             random_state=rng)
@@ -450,15 +476,20 @@ def run(estimator, X_pool, y_pool, X_test, y_test, *, strategy: str | Strategy, 
     # One BLAS thread: the fits here are small, and on a busy CPU extra BLAS threads made the L-BFGS
     # steps of LogisticRegression ~10x slower (measured on a 2-core machine).
     with threadpool_limits(limits=1, user_api="blas"):
-        first = initial_indices(len(X_pool), n_initial, random_state=rng)
+        first = seed_indices(y_pool, n_initial, random_state=rng)
         learner.teach(first, y_pool[first])
-        rows = [(learner.n_labeled, learner.score(X_test, y_test))]
+
+        def scores():
+            return (learner.n_labeled, learner.score(X_test, y_test),
+                    *(learner.score(X, y) for X, y in extra.values()))
+
+        rows = [scores()]
         while learner.n_labeled < budget:
             idx = learner.query(min(batch_size, budget - learner.n_labeled))
             learner.teach(idx, y_pool[idx])  # the oracle: true labels, asked once per sample
-            rows.append((learner.n_labeled, learner.score(X_test, y_test)))
+            rows.append(scores())
 
-    curve = pd.DataFrame(rows, columns=["n_labeled", "accuracy"])
+    curve = pd.DataFrame(rows, columns=["n_labeled", "accuracy", *(f"accuracy_{name}" for name in extra)])
     if return_labeled:
         return curve, np.asarray(learner.labeled, dtype=np.intp)
     return curve
@@ -468,7 +499,8 @@ def compare(estimator, X_pool, y_pool, X_test, y_test, *,
             strategies: Sequence[str | Strategy] | Mapping[str, str | Strategy] = STRATEGIES,
             n_repeats: int = 5, n_initial: int, batch_size: int, budget: int,
             random_state: RandomState = 0, beta: float = DEFAULT_BETA, n_members: int = DEFAULT_N_MEMBERS,
-            n_jobs: int | None = None, progress: bool = False, return_labeled: bool = False):
+            n_jobs: int | None = None, progress: bool = False, return_labeled: bool = False,
+            eval_sets: Mapping[str, tuple] | None = None):
     """Run every strategy ``n_repeats`` times; one tidy DataFrame (strategy, repeat, n_labeled, accuracy).
 
     ``strategies``: names, or a mapping ``label -> name or callable`` (e.g. a β sweep). Repeat r uses the
@@ -476,6 +508,7 @@ def compare(estimator, X_pool, y_pool, X_test, y_test, *,
     ``n_jobs`` runs the (independent) runs in parallel processes with joblib (``-1``: every core), or on
     the Dask cluster named by ``$LABKIT_CLUSTER`` (see :mod:`labkit.parallel`); the results do not depend on it. ``return_labeled=True`` also returns a tidy DataFrame
     (strategy, repeat, order, pool_index) of the labelled pool rows in the order they were bought.
+    ``eval_sets``: as in :func:`run` (extra ``accuracy_<name>`` columns, e.g. a validation split).
     """
     from labkit.parallel import run_jobs
 
@@ -504,13 +537,14 @@ def compare(estimator, X_pool, y_pool, X_test, y_test, *,
         get_strategy(s, beta=beta, n_members=n_members)  # fail before any work on a bad beta or n_members
     X_pool, y_pool, X_test, y_test = _check_loop_data(estimator, X_pool, y_pool, X_test, y_test)
     _check_budget(len(X_pool), n_initial, batch_size, budget)
+    extra = _check_eval_sets(eval_sets, X_pool)
     seeds = as_generator(random_state).integers(0, 2**31 - 1, size=n_repeats)
     jobs = [(label, s, r) for r in range(n_repeats) for label, s in items]
 
     def one(s, r):
         return run(estimator, X_pool, y_pool, X_test, y_test, strategy=s, n_initial=n_initial,
                    batch_size=batch_size, budget=budget, random_state=int(seeds[r]), beta=beta,
-                   n_members=n_members, return_labeled=True)
+                   n_members=n_members, return_labeled=True, eval_sets=extra or None)
 
     outputs = run_jobs(one, [(s, r) for _, s, r in jobs], n_jobs=n_jobs, desc="active learning runs",
                        progress=progress)
@@ -519,10 +553,85 @@ def compare(estimator, X_pool, y_pool, X_test, y_test, *,
         curves.append(curve.assign(strategy=label, repeat=r))
         bought.append(pd.DataFrame({"strategy": label, "repeat": r, "order": np.arange(len(labeled)),
                                     "pool_index": labeled}))
-    results = pd.concat(curves, ignore_index=True)[["strategy", "repeat", "n_labeled", "accuracy"]]
+    results = pd.concat(curves, ignore_index=True)[["strategy", "repeat", "n_labeled", "accuracy",
+                                                    *(f"accuracy_{name}" for name in extra)]]
     if return_labeled:
         return results, pd.concat(bought, ignore_index=True)
     return results
+
+
+def _check_eval_sets(eval_sets, X_pool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{name: (X, y)}`` scored beside the test set; names become column suffixes."""
+    if eval_sets is None:
+        return {}
+    if not isinstance(eval_sets, Mapping):
+        raise TypeError(f"eval_sets must be a mapping name -> (X, y), got {type(eval_sets).__name__}")
+    out = {}
+    for name, pair in eval_sets.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"eval_sets names must be identifiers (they become column names), got {name!r}")
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise ValueError(f"eval_sets[{name!r}] must be an (X, y) pair, got {type(pair).__name__}")
+        X = check_samples(pair[0], f"eval_sets[{name!r}] X", dtype=None)
+        y = check_class_labels(pair[1], f"eval_sets[{name!r}] y", n=len(X), n_name="its X")
+        if X.shape[1] != X_pool.shape[1]:
+            raise ValueError(f"eval_sets[{name!r}] has {X.shape[1]} features but X_pool has {X_pool.shape[1]}")
+        out[name] = (X, y)
+    return out
+
+
+def pool_and_test(source, *, target: str | None = None, test_size: float = 0.2,
+                  random_state: int = 0) -> PoolData:
+    """Any data a notebook accepts as an active-learning pool and a test set, features in [0, 1] for images.
+
+    A built-in image set or an image folder / ``.npz`` (:func:`labkit.data.load_images`: its ``train`` and
+    ``test`` splits — a seeded stratified split when the folder has none), or a CSV/Parquet table
+    (:func:`labkit.data.load_table` with ``target``, then a stratified split seeded by ``random_state``).
+    ``images`` holds grey-scale uint8 images ``[N, H, W]`` of the pool (``None`` for a table), for showing
+    the samples a strategy asks about.
+    """
+    from labkit import data
+
+    test_size = check_number(test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True)
+    random_state = check_int(random_state, "random_state", low=0)
+    kind = data.source_kind(source)
+    if kind == "table":
+        from sklearn.model_selection import train_test_split
+
+        if target is None:
+            raise ValueError(f"TARGET must name the class column of the table {str(source)!r}, got None")
+        X, y, info = data.load_table(source, target=target)
+        X_pool, X_test, y_pool, y_test = train_test_split(X, y, test_size=test_size, stratify=y,
+                                                          random_state=random_state)
+        return PoolData(X_pool, y_pool.astype(np.int64), X_test, y_test.astype(np.int64), None,
+                        [str(c) for c in info.class_names], data.describe(source, target=target))
+    if target is not None:
+        raise ValueError(f"TARGET applies to tables only; {str(source)!r} holds images (set TARGET = None)")
+    kwargs = {} if kind == "builtin" else {"test_size": test_size, "random_state": random_state}
+    parts = []
+    for split in ("train", "test"):
+        X, y = data.load_images(source, split, **kwargs)
+        X = X.numpy() if hasattr(X, "numpy") else np.asarray(X)
+        y = y.numpy() if hasattr(y, "numpy") else np.asarray(y)
+        parts.append((X, y))
+    (img_pool, y_pool), (img_test, y_test) = parts
+    grey = img_pool.astype(np.float32).mean(axis=1).round().astype(np.uint8)  # [N, C, H, W] -> [N, H, W]
+    X_pool = img_pool.reshape(len(img_pool), -1).astype(np.float64) / 255.0
+    X_test = img_test.reshape(len(img_test), -1).astype(np.float64) / 255.0
+    return PoolData(X_pool, y_pool.astype(np.int64), X_test, y_test.astype(np.int64), grey,
+                    list(map(str, data.class_names(source))), data.describe(source))
+
+
+class PoolData(NamedTuple):
+    """What :func:`pool_and_test` returns."""
+
+    X_pool: np.ndarray
+    y_pool: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    images: np.ndarray | None  # grey-scale pool images [N, H, W] (uint8), None for a table
+    class_names: list
+    description: str
 
 
 def labels_to_reach(curve: pd.DataFrame, target: float) -> int | None:
@@ -533,6 +642,21 @@ def labels_to_reach(curve: pd.DataFrame, target: float) -> int | None:
     ordered = curve.sort_values("n_labeled")
     hit = ordered.loc[ordered["accuracy"] >= target, "n_labeled"]
     return int(hit.iloc[0]) if len(hit) else None
+
+
+def labels_needed(results: pd.DataFrame, target: float) -> pd.DataFrame:
+    """Tidy ``(strategy, repeat, labels)``: the labels each run needed to reach ``target`` accuracy (NaN: it
+    never got there within its budget) — the per-repeat numbers behind :func:`label_efficiency`, for a
+    bootstrap interval of its ratio (:func:`labkit.lesson.ratio_interval`)."""
+    need = {"strategy", "repeat", "n_labeled", "accuracy"}
+    if not isinstance(results, pd.DataFrame) or not need <= set(results.columns):
+        raise ValueError(f"results must be a DataFrame with columns {sorted(need)}")
+    target = check_number(target, "target", low=0.0, high=1.0)
+    rows = []
+    for (strategy, repeat), curve in results.groupby(["strategy", "repeat"], sort=False):
+        n = labels_to_reach(curve, target)
+        rows.append({"strategy": strategy, "repeat": repeat, "labels": np.nan if n is None else float(n)})
+    return pd.DataFrame(rows, columns=["strategy", "repeat", "labels"])
 
 
 def label_efficiency(results: pd.DataFrame, target: float, *, baseline: str = "random") -> pd.DataFrame:

@@ -500,3 +500,73 @@ def test_compare_checks_labels_and_flags_up_front(blobs):
         active.compare(lr(), X, y, Xt, yt, progress="no", **kw)
     with pytest.raises(ValueError, match="beta"):
         active.compare(lr(), X, y, Xt, yt, beta="x", **kw)
+
+
+# ------------------------------------------------ notebook 02's support: validation sets, seeds, user data
+def test_eval_sets_score_a_validation_split_beside_the_test_set(blobs):
+    X, y, Xt, yt = blobs
+    plain = active.run(lr(), X[:200], y[:200], Xt, yt, strategy="entropy", n_initial=10, batch_size=10,
+                       budget=50, random_state=3)
+    both = active.run(lr(), X[:200], y[:200], Xt, yt, strategy="entropy", n_initial=10, batch_size=10,
+                      budget=50, random_state=3, eval_sets={"validation": (X[200:], y[200:])})
+    pd.testing.assert_frame_equal(both[["n_labeled", "accuracy"]], plain)  # the test curve is unchanged
+    again = active.run(lr(), X[:200], y[:200], X[200:], y[200:], strategy="entropy", n_initial=10,
+                       batch_size=10, budget=50, random_state=3)
+    np.testing.assert_allclose(both["accuracy_validation"], again["accuracy"])  # same model, other set
+    res = active.compare(lr(), X[:200], y[:200], Xt, yt, strategies=["random"], n_repeats=2, n_initial=10,
+                         batch_size=20, budget=50, eval_sets={"validation": (X[200:], y[200:])})
+    assert list(res.columns) == ["strategy", "repeat", "n_labeled", "accuracy", "accuracy_validation"]
+    with pytest.raises(ValueError, match="features"):
+        active.run(lr(), X, y, Xt, yt, strategy="random", n_initial=10, batch_size=10, budget=20,
+                   eval_sets={"validation": (X[:, :2], y)})
+    with pytest.raises(ValueError, match="identifiers"):
+        active.compare(lr(), X, y, Xt, yt, n_initial=10, batch_size=10, budget=20,
+                       eval_sets={"my set": (X, y)})
+
+
+def test_seed_indices_hold_two_classes_on_a_rare_positive_class():
+    y = np.zeros(300, dtype=int)
+    y[:10] = 1  # 3 % positives: most 20-row draws hold only the negative class
+    for seed in range(20):
+        first = active.seed_indices(y, 20, random_state=seed)
+        assert len(first) == 20 and len(set(first.tolist())) == 20 and len(np.unique(y[first])) == 2
+    balanced = np.arange(300) % 3  # the first draw is kept when it has two classes: as initial_indices
+    np.testing.assert_array_equal(active.seed_indices(balanced, 20, random_state=5),
+                                  active.initial_indices(300, 20, random_state=5))
+    with pytest.raises(ValueError, match="two classes"):
+        active.seed_indices(np.zeros(50, dtype=int), 5, random_state=0)
+
+
+def test_labels_needed_is_the_per_repeat_table_behind_label_efficiency():
+    results = pd.DataFrame({"strategy": ["random"] * 6 + ["entropy"] * 6, "repeat": [0, 0, 0, 1, 1, 1] * 2,
+                            "n_labeled": [10, 20, 30] * 4,
+                            "accuracy": [0.5, 0.7, 0.9, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.9, 0.9, 0.9]})
+    needed = active.labels_needed(results, 0.9)
+    assert needed.set_index(["strategy", "repeat"]).labels.to_dict() == pytest.approx(
+        {("random", 0): 30.0, ("random", 1): np.nan, ("entropy", 0): 20.0, ("entropy", 1): 10.0}, nan_ok=True)
+    eff = active.label_efficiency(results, 0.9).set_index("strategy")
+    assert eff.loc["random", "reached"] == needed[needed.strategy == "random"].labels.notna().sum()
+
+
+def test_pool_and_test_reads_builtin_images_folders_and_tables(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from userdata import make_fraud_csv, make_image_folder
+
+    digits = active.pool_and_test("digits")
+    assert digits.X_pool.shape == (1437, 64) and digits.X_test.shape == (360, 64)
+    assert digits.images.shape == (1437, 8, 8) and digits.X_pool.max() <= 1.0
+    folder = make_image_folder(tmp_path / "shapes", n_classes=3, per_class=20, size=(12, 12), seed=0)
+    imgs = active.pool_and_test(folder, random_state=1)
+    assert len(imgs.y_pool) + len(imgs.y_test) == 60 and imgs.images.shape[1:] == (12, 12)
+    assert imgs.class_names == sorted(imgs.class_names) and "shapes" in imgs.description
+    csv = make_fraud_csv(tmp_path / "fraud.csv", n=200, seed=0)
+    table = active.pool_and_test(csv, target="is_fraud", test_size=0.25, random_state=0)
+    assert table.images is None and len(table.y_test) == 50
+    assert table.y_pool.mean() == pytest.approx(table.y_test.mean(), abs=0.03)  # stratified
+    with pytest.raises(ValueError, match="TARGET"):
+        active.pool_and_test(csv)
+    with pytest.raises(ValueError, match="TARGET"):
+        active.pool_and_test(folder, target="is_fraud")
