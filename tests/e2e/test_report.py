@@ -6,7 +6,6 @@ state, and no error output."""
 from __future__ import annotations
 
 import nbformat
-import pytest
 
 from labkit import notebook
 
