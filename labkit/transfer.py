@@ -689,7 +689,8 @@ def evaluation_modes(model: nn.Module, X, y, *, batch_sizes: Sequence[int] = (16
     a prediction depends on the batch it lands in and on the batch size, and it updates its running
     averages, so the evaluation changes the model. Each train-mode pass runs on its own copy of ``model``
     (``model`` itself is left as it was). Returns one row per evaluation: ``mode`` ("eval" / "train"),
-    ``batch_size``, ``accuracy``, ``running_stats_change`` (largest absolute change of any running mean or
+    ``batch_size``, ``accuracy``, ``agreement_with_eval`` (share of test images predicted as in eval mode),
+    ``running_stats_change`` (largest absolute change of any running mean or
     variance during the pass) and ``accuracy_after`` (eval-mode accuracy of the model after the pass: what
     the evaluation did to it).
     """
@@ -707,9 +708,11 @@ def evaluation_modes(model: nn.Module, X, y, *, batch_sizes: Sequence[int] = (16
     def accuracy(logits: torch.Tensor) -> float:
         return float((logits.argmax(1) == y).float().mean())
 
-    eval_acc = accuracy(engine.predict_logits(model, X, device=device))
-    rows = [{"mode": "eval", "batch_size": max(batch_sizes), "accuracy": eval_acc, "running_stats_change": 0.0,
-             "accuracy_after": eval_acc}]
+    eval_logits = engine.predict_logits(model, X, device=device)
+    eval_pred = eval_logits.argmax(1)
+    eval_acc = accuracy(eval_logits)
+    rows = [{"mode": "eval", "batch_size": max(batch_sizes), "accuracy": eval_acc, "agreement_with_eval": 1.0,
+             "running_stats_change": 0.0, "accuracy_after": eval_acc}]
     for size in batch_sizes:
         copy_ = copy.deepcopy(model).to(device).train()
         before = _running_stats(copy_)
@@ -719,7 +722,9 @@ def evaluation_modes(model: nn.Module, X, y, *, batch_sizes: Sequence[int] = (16
                 outputs.append(copy_(x).float().cpu())
         after = _running_stats(copy_)
         change = max((float((after[k].cpu() - v.cpu()).abs().max()) for k, v in before.items()), default=0.0)
-        rows.append({"mode": "train", "batch_size": size, "accuracy": accuracy(torch.cat(outputs)),
+        logits = torch.cat(outputs)
+        rows.append({"mode": "train", "batch_size": size, "accuracy": accuracy(logits),
+                     "agreement_with_eval": float((logits.argmax(1) == eval_pred).float().mean()),
                      "running_stats_change": change,
                      "accuracy_after": accuracy(engine.predict_logits(copy_, X, device=device))})
     return pd.DataFrame(rows)

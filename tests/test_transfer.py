@@ -718,6 +718,7 @@ def test_evaluation_modes_train_mode_depends_on_the_batch_and_changes_the_model(
     assert table.accuracy.iloc[0] == pytest.approx(expected)
     assert table.running_stats_change.iloc[0] == 0 and (table.running_stats_change.iloc[1:] > 0).all()
     assert table.accuracy.between(0, 1).all() and table.accuracy_after.between(0, 1).all()
+    assert table.agreement_with_eval.iloc[0] == 1 and table.agreement_with_eval.between(0, 1).all()
     # train-mode logits depend on the batch size: what the accuracy rows were computed from
     with torch.no_grad():
         small = torch.cat([tiny().train()(X[i:i + 4].float() / 255) for i in range(0, 40, 4)])
