@@ -60,6 +60,7 @@ __all__ = [
     "count_parameters",
     "count_trainable",
     "default_cache_dir",
+    "evaluation_modes",
     "extract_features",
     "feature_cache_key",
     "finetune",
@@ -671,6 +672,62 @@ def predict_linear(classifier: nn.Module, features) -> np.ndarray:
     F = torch.as_tensor(check_features(features, "features"), dtype=torch.float32)
     with torch.no_grad():
         return classifier(F).argmax(1).numpy()
+
+
+def _running_stats(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()
+            if k.endswith(("running_mean", "running_var"))}
+
+
+def evaluation_modes(model: nn.Module, X, y, *, batch_sizes: Sequence[int] = (16, 1024),
+                     device=None) -> pd.DataFrame:
+    """Test accuracy of a trained ``model`` evaluated as it should be (``eval()`` mode) and as 004 §4.1
+    does it: straight out of training, still in ``train()`` mode, under ``torch.no_grad()``, in batches of
+    each size in ``batch_sizes`` (test order, no shuffling).
+
+    In ``train()`` mode every BatchNorm layer normalises each test batch with *that batch's* statistics, so
+    a prediction depends on the batch it lands in and on the batch size, and it updates its running
+    averages, so the evaluation changes the model. Each train-mode pass runs on its own copy of ``model``
+    (``model`` itself is left as it was). Returns one row per evaluation: ``mode`` ("eval" / "train"),
+    ``batch_size``, ``accuracy``, ``agreement_with_eval`` (share of test images predicted as in eval mode),
+    ``running_stats_change`` (largest absolute change of any running mean or
+    variance during the pass) and ``accuracy_after`` (eval-mode accuracy of the model after the pass: what
+    the evaluation did to it).
+    """
+    from labkit import train as engine
+    from labkit._validation import check_device
+
+    check_module(model, "model")
+    X = check_images(X, "X", caller="evaluation_modes")
+    y = torch.as_tensor(check_labels(np.asarray(y), len(X)), dtype=torch.int64)
+    if isinstance(batch_sizes, int | str) or not len(batch_sizes):
+        raise ValueError(f"batch_sizes must be a non-empty sequence of ints, got {batch_sizes!r}")
+    batch_sizes = [check_int(b, "batch_sizes[i]", low=2) for b in batch_sizes]
+    device = check_device(device)
+
+    def accuracy(logits: torch.Tensor) -> float:
+        return float((logits.argmax(1) == y).float().mean())
+
+    eval_logits = engine.predict_logits(model, X, device=device)
+    eval_pred = eval_logits.argmax(1)
+    eval_acc = accuracy(eval_logits)
+    rows = [{"mode": "eval", "batch_size": max(batch_sizes), "accuracy": eval_acc, "agreement_with_eval": 1.0,
+             "running_stats_change": 0.0, "accuracy_after": eval_acc}]
+    for size in batch_sizes:
+        copy_ = copy.deepcopy(model).to(device).train()
+        before = _running_stats(copy_)
+        outputs = []
+        with torch.no_grad():
+            for x in engine.image_batches(X, batch_size=size, device=device, model=copy_):
+                outputs.append(copy_(x).float().cpu())
+        after = _running_stats(copy_)
+        change = max((float((after[k].cpu() - v.cpu()).abs().max()) for k, v in before.items()), default=0.0)
+        logits = torch.cat(outputs)
+        rows.append({"mode": "train", "batch_size": size, "accuracy": accuracy(logits),
+                     "agreement_with_eval": float((logits.argmax(1) == eval_pred).float().mean()),
+                     "running_stats_change": change,
+                     "accuracy_after": accuracy(engine.predict_logits(copy_, X, device=device))})
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -700,3 +700,37 @@ def test_every_offline_path_to_imagenet_weights_raises_weights_unavailable(monke
 def test_document_reproductions_live_in_errata_only():
     for name in ("document_extract_features", "document_linear_head"):
         assert not hasattr(transfer, name) and name in errata.__all__
+
+
+# ---------------------------------------------------------------- evaluation mode (ERRATA 004 §4.1)
+
+def test_evaluation_modes_train_mode_depends_on_the_batch_and_changes_the_model():
+    model = tiny().eval()
+    X, y = images(40, seed=3), torch.arange(40) % 3
+    before = bn_stats(model)
+    table = transfer.evaluation_modes(model, X, y, batch_sizes=(4, 64), device="cpu")
+    assert list(table["mode"]) == ["eval", "train", "train"] and list(table["batch_size"]) == [64, 4, 64]
+    for key, value in bn_stats(model).items():   # the model handed in is left as it was
+        assert torch.equal(value, before[key])
+    assert not model.training
+    with torch.no_grad():
+        expected = float((model(X.float() / 255).argmax(1) == y).float().mean())
+    assert table.accuracy.iloc[0] == pytest.approx(expected)
+    assert table.running_stats_change.iloc[0] == 0 and (table.running_stats_change.iloc[1:] > 0).all()
+    assert table.accuracy.between(0, 1).all() and table.accuracy_after.between(0, 1).all()
+    assert table.agreement_with_eval.iloc[0] == 1 and table.agreement_with_eval.between(0, 1).all()
+    # train-mode logits depend on the batch size: what the accuracy rows were computed from
+    with torch.no_grad():
+        small = torch.cat([tiny().train()(X[i:i + 4].float() / 255) for i in range(0, 40, 4)])
+        large = tiny().train()(X.float() / 255)
+    assert not torch.allclose(small, large, atol=1e-4)
+
+
+def test_evaluation_modes_rejects_bad_input():
+    model, X, y = tiny(), images(8), torch.zeros(8, dtype=torch.int64)
+    with pytest.raises(ValueError, match="batch_sizes"):
+        transfer.evaluation_modes(model, X, y, batch_sizes=())
+    with pytest.raises(ValueError, match="batch_sizes"):
+        transfer.evaluation_modes(model, X, y, batch_sizes=(1,))
+    with pytest.raises((ValueError, TypeError)):
+        transfer.evaluation_modes(model, X, y[:5])
