@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from labkit.core import PROFILES
@@ -147,11 +146,12 @@ def _course_main(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if getattr(args, "cluster", None):  # the kernels inherit it; labkit.parallel reads it
+    args.kernel_env = {}
+    if getattr(args, "cluster", None):  # the kernels get LABKIT_CLUSTER; labkit.parallel reads it there
         from labkit import parallel
 
         try:
-            os.environ[parallel.ENV] = parallel.check_cluster(args.cluster, name="--cluster")
+            args.kernel_env[parallel.ENV] = parallel.check_cluster(args.cluster, name="--cluster")
             parallel.require_distributed("--cluster")
         except (ValueError, ImportError) as err:
             parser.error(str(err))
@@ -171,7 +171,7 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "run":
         result = notebook.run(args.notebook, profile=args.profile, out_dir=args.out,
-                              parameters=parameters.parse_assignments(args.param))
+                              parameters=parameters.parse_assignments(args.param), env=args.kernel_env)
         print(f"{result.notebook.name}: {result.seconds:.1f} s -> {result.html}")
         if result.error:
             print(f"FAILED: {result.error}", file=sys.stderr)
@@ -180,7 +180,8 @@ def _dispatch(args) -> int:
     if args.command == "report":
         index, results = notebook.report(profile=args.profile, out_dir=args.out,
                                          notebooks=args.notebooks or None,
-                                         parameters=parameters.parse_assignments(args.param))
+                                         parameters=parameters.parse_assignments(args.param),
+                                         env=args.kernel_env)
         for r in results:
             print(f"{r.notebook.name}: {r.seconds:.1f} s {'ok' if r.error is None else 'FAILED: ' + r.error}")
         print(f"report: {index}")

@@ -83,13 +83,14 @@ def test_cli_cluster_option_sets_the_variable_the_kernel_inherits(monkeypatch):
     seen = {}
 
     def fake_run(name, **kwargs):
-        seen["cluster"] = os.environ.get(parallel.ENV)
+        seen["cluster"] = kwargs["env"].get(parallel.ENV)
         raise SystemExit(0)
 
     monkeypatch.setattr(notebook, "run", fake_run)
     with pytest.raises(SystemExit):
         cli.main(["run", "02", "--profile", "smoke", "--cluster", "tcp://127.0.0.1:8786"])
     assert seen["cluster"] == "tcp://127.0.0.1:8786"
+    assert parallel.ENV not in os.environ  # given to the kernel only, not left in this process
     with pytest.raises(SystemExit) as info:
         cli.main(["run", "02", "--cluster", "laptop"])
     assert info.value.code == 2  # argparse's usage error, naming --cluster
