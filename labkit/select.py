@@ -198,6 +198,17 @@ def class_weights(y) -> dict:
     return {label.item() if hasattr(label, "item") else label: float(v) for label, v in zip(labels, w, strict=True)}
 
 
+def _check_y_probs(y, probs):
+    """Labels and/or probability rows, each optional, of one length when both are given."""
+    if y is not None:
+        y = check_class_labels(y, min_classes=1)
+    if probs is not None:
+        probs = check_probability_rows(probs)
+    if y is not None and probs is not None and len(y) != len(probs):
+        raise ValueError(f"y has {len(y)} entries but probs has {len(probs)} rows")
+    return y, probs
+
+
 def sample_weights(scheme: str, *, y=None, probs=None) -> np.ndarray:
     """One weight per sample with mean 1, ready for ``fit(..., sample_weight=...)``.
 
@@ -207,12 +218,7 @@ def sample_weights(scheme: str, *, y=None, probs=None) -> np.ndarray:
     the regulariser (for LogisticRegression it is the same as dividing ``C`` by n).
     """
     check_choice(scheme, "scheme", WEIGHTINGS)
-    if y is not None:
-        y = check_class_labels(y, min_classes=1)
-    if probs is not None:
-        probs = check_probability_rows(probs)
-    if y is not None and probs is not None and len(y) != len(probs):
-        raise ValueError(f"y has {len(y)} entries but probs has {len(probs)} rows")
+    y, probs = _check_y_probs(y, probs)
     if scheme == "class":
         if y is None:
             raise ValueError("scheme='class' needs y")
@@ -234,12 +240,7 @@ def select(strategy: str, k: int, *, y=None, probs=None, random_state: RandomSta
     """Dispatch to :func:`random_subset`, :func:`stratified_subset` (needs ``y``) or :func:`top_entropy`
     (needs ``probs``); the pool size is taken from whichever of ``y``/``probs`` is given."""
     check_choice(strategy, "strategy", STRATEGIES)
-    if y is not None:
-        y = check_class_labels(y, min_classes=1)
-    if probs is not None:
-        probs = check_probability_rows(probs)
-    if y is not None and probs is not None and len(y) != len(probs):
-        raise ValueError(f"y has {len(y)} entries but probs has {len(probs)} rows")
+    y, probs = _check_y_probs(y, probs)
     if strategy == "stratified":
         if y is None:
             raise ValueError("strategy='stratified' needs y")
