@@ -472,3 +472,34 @@ def check_vector(values, name: str, *, finite: bool = True, min_len: int = 1) ->
         raise ValueError(f"{name} contains {'NaN' if not finite else 'NaN or infinity'} "
                          f"(first at index {int(np.flatnonzero(bad)[0])})")
     return arr
+
+
+# --- tables and notebooks ------------------------------------------------------------------------------------
+
+
+def check_frame(df, name: str = "df"):
+    """A ``pandas.DataFrame`` (a string, a dict or an array is refused with a ``TypeError``)."""
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {_what(df)}")
+    return df
+
+
+def check_columns(df, columns, name: str, *, df_name: str = "df") -> list:
+    """``columns`` (one name or a non-empty sequence, the parameter ``name``) all in ``df``; returns the list."""
+    cols = [columns] if isinstance(columns, str) else list(columns)
+    if not cols:
+        raise ValueError(f"{name} must name at least one column of {df_name}, got {columns!r}")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name}={columns!r}: {df_name} has no column {missing[0]!r} "
+                         f"({df_name} has {list(df.columns)})")
+    return cols
+
+
+def check_notebook(nb, name: str = "nb"):
+    """A notebook object (``nbformat.NotebookNode`` or a dict with ``cells``), not a path or a string."""
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise TypeError(f"{name} must be a notebook (nbformat.read(...)), got {_what(nb)}")
+    return nb
