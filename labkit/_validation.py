@@ -286,6 +286,9 @@ def check_images(X, name: str = "X", *, caller: str | None = None, channels: int
         raise TypeError(f"{where}{name} must be uint8 (0..255) or float (0..1) images, got dtype {X.dtype}")
     if X.shape[0] < min_rows:
         raise ValueError(f"{where}{name} must have at least {min_rows} row(s), got shape {tuple(X.shape)}")
+    if channels is not None and X.ndim != 4:
+        raise ValueError(f"{where}{name} must be images [N, {channels}, H, W] for this model, got shape "
+                         f"{tuple(X.shape)}")
     if channels is not None and X.ndim == 4 and X.shape[1] != channels:
         raise ValueError(f"{where}{name} has {X.shape[1]} channel(s) (shape {tuple(X.shape)}) but the model "
                          f"takes {channels}-channel images [N, {channels}, H, W]")
@@ -503,3 +506,18 @@ def check_notebook(nb, name: str = "nb"):
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise TypeError(f"{name} must be a notebook (nbformat.read(...)), got {_what(nb)}")
     return nb
+
+
+def read_notebook(nb, name: str = "nb"):
+    """A notebook object as is, or the notebook read from a path (``.ipynb``, which must exist)."""
+    import os
+
+    if isinstance(nb, str | os.PathLike):
+        import nbformat
+
+        path = check_path(nb, name, kind="file", suffixes=(".ipynb",))
+        try:
+            return nbformat.read(path, as_version=4)
+        except Exception as err:  # noqa: BLE001 - any reader error is a bad file
+            raise ValueError(f"{name}: {str(path)!r} is not a readable notebook ({type(err).__name__}: {err})") from err
+    return check_notebook(nb, name)

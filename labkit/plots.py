@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from labkit._validation import (
+    check_bool,
     check_classes,
     check_columns,
     check_estimator,
@@ -100,6 +101,12 @@ def ci_plot(summary, *, x: str | None = None, y: str | Sequence[str], by: str | 
     """
     import pandas as pd
 
+    check_frame(summary, "summary")
+    log_x, annotate = check_bool(log_x, "log_x"), check_bool(annotate, "annotate")
+    for value, name in ((x, "x"), (by, "by"), (tick_labels, "tick_labels")):
+        if value is not None:
+            check_columns(summary, value, name, df_name="summary")
+    check_columns(summary, y, "y", df_name="summary")
     if not isinstance(y, str):
         if x is not None:
             raise ValueError(f"with several value columns y={list(y)!r}, x must be None (the columns are the x axis)")

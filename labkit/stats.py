@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from labkit._validation import check_choice, check_columns, check_frame, check_int, check_number
+from labkit._validation import check_bool, check_choice, check_columns, check_frame, check_int, check_number
 
 SMALL_N = 5  # fewer repeats than this: an interval is indicative only
 NAN_POLICIES = ("raise", "omit")
@@ -92,6 +92,7 @@ def ci_text(mean, ci, n, digits: int = 3, *, signed: bool = False) -> str:
     """
     digits = check_int(digits, "digits", low=0, high=12)
     n = check_int(n, "n", low=0)
+    signed = check_bool(signed, "signed")
     mean = check_number(mean, "mean", finite=False) if not _is_nan(mean) else float("nan")
     ci = float("nan") if _is_nan(ci) else check_number(ci, "ci", low=0.0, finite=False)
     if n == 0 or np.isnan(mean):

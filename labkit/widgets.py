@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from labkit._validation import (
+    check_bool,
     check_choice,
     check_classes,
     check_estimator,
@@ -128,7 +129,7 @@ class Explorer:
         self.output = widgets.Output()
         self.widget = widgets.VBox([*(widgets.HBox([self.controls[c] if isinstance(c, str) else c for c in row])
                                       for row in rows if row), self.output])
-        self.live = live
+        self.live = check_bool(live, "live")
         self.last_result = self.last_table = self.last_error = None
         self.n_updates = 0
         self._muted_depth = 0
@@ -263,6 +264,13 @@ class ImbalanceExplorer(Explorer):
     def __init__(self, *, n_repeats: int = 5, random_state: int = 0, minority_share: float = 0.05,
                  method: str = "under", n_samples: int = 1000, flip_y: float = 0.01):
         import ipywidgets as w
+
+        n_repeats = check_int(n_repeats, "n_repeats", low=1)
+        random_state = check_int(random_state, "random_state", low=0)
+        minority_share = check_number(minority_share, "minority_share", low=0.001, high=0.5)
+        check_choice(method, "method", METHOD_CHOICES)
+        n_samples = check_int(n_samples, "n_samples", low=200, high=5000)
+        flip_y = check_number(flip_y, "flip_y", low=0, high=0.1)
 
         controls = {
             "minority_share": w.FloatLogSlider(value=minority_share, base=10, min=-3, max=np.log10(0.5),
