@@ -521,3 +521,15 @@ def read_notebook(nb, name: str = "nb"):
         except Exception as err:  # noqa: BLE001 - any reader error is a bad file
             raise ValueError(f"{name}: {str(path)!r} is not a readable notebook ({type(err).__name__}: {err})") from err
     return check_notebook(nb, name)
+
+
+def output_classes(model) -> int | None:
+    """The ``out_features`` of ``model``'s last ``nn.Linear`` (its class count when that is the head), else
+    ``None``."""
+    from torch import nn
+
+    last = None
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            last = module.out_features
+    return last
