@@ -26,13 +26,14 @@ from labkit._validation import (
 
 
 def _check_xy(X, y, x_name: str, y_name: str, *, min_classes: int = 2):
-    """Features ``X`` (2-D, finite, at least one row) and their class labels ``y`` (same length)."""
-    X = check_features(X, x_name)
-    if len(X) == 0:
+    """Features ``X`` (2-D, finite, at least one row) and their class labels ``y`` (same length); returned
+    unchanged."""
+    arr = np.asarray(X)
+    check_features(arr, x_name, dtype=arr.dtype if arr.dtype.kind == "f" else np.float64)
+    if len(arr) == 0:
         raise ValueError(f"{x_name} has no rows")
-    y = check_classes(y, y_name, min_classes=min_classes)
-    check_same_length(x_name, X, y_name, y)
-    return X, y
+    check_same_length(x_name, arr, y_name, check_classes(y, y_name, min_classes=min_classes))
+    return X, y  # as given: what is validated is what the explorer uses, unconverted
 
 
 def _check_names(class_names, n_classes: int, name: str = "class_names") -> list:
@@ -486,7 +487,7 @@ class OracleGame(Explorer):
 
         X_pool, y_pool = _check_xy(X_pool, y_pool, "X_pool", "y_pool")
         X_test, y_test = _check_xy(X_test, y_test, "X_test", "y_test")
-        class_names = _check_names(class_names, int(max(y_pool.max(), y_test.max())) + 1)
+        class_names = _check_names(class_names, int(max(np.max(y_pool), np.max(y_test))) + 1)
         n_initial = check_int(n_initial, "n_initial", low=1)
         batch_size = check_int(batch_size, "batch_size", low=1)
         scale = check_int(scale, "scale", low=1, high=64)
