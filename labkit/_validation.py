@@ -496,7 +496,7 @@ def check_columns(df, columns, name: str, *, df_name: str = "df") -> list:
         raise ValueError(f"{name} must name at least one column of {df_name}, got {columns!r}")
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise ValueError(f"{name}={columns!r}: {df_name} has no column {missing[0]!r} "
+        raise ValueError(f"{name}={columns!r}: columns not in {df_name}: {missing} "
                          f"({df_name} has {list(df.columns)})")
     return cols
 

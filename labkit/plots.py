@@ -103,10 +103,13 @@ def ci_plot(summary, *, x: str | None = None, y: str | Sequence[str], by: str | 
 
     check_frame(summary, "summary")
     log_x, annotate = check_bool(log_x, "log_x"), check_bool(annotate, "annotate")
-    for value, name in ((x, "x"), (by, "by"), (tick_labels, "tick_labels")):
-        if value is not None:
-            check_columns(summary, value, name, df_name="summary")
-    check_columns(summary, y, "y", df_name="summary")
+    named = [f"{n}={c!r}" for n, c in (("x", x), ("by", by), ("tick_labels", tick_labels))
+             if c is not None and c not in summary.columns]
+    named += [f"y={y!r}"] if any(c not in summary.columns for c in ([y] if isinstance(y, str) else y)) else []
+    if named:
+        missing = [c for c in (x, by, tick_labels, *([y] if isinstance(y, str) else y))
+                   if c is not None and c not in summary.columns]
+        raise ValueError(f"summary lacks columns {missing} ({', '.join(named)}; has {list(summary.columns)})")
     if not isinstance(y, str):
         if x is not None:
             raise ValueError(f"with several value columns y={list(y)!r}, x must be None (the columns are the x axis)")
