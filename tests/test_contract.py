@@ -12,7 +12,10 @@ function with no registry entry fails :func:`test_every_public_function_has_an_e
 covered, or the test says so.
 
 Exempt, in one place each: the documents' reproductions (:data:`REPRODUCTIONS`) and plumbing without user
-input or too slow to call here (:data:`EXEMPT`), each with its reason.
+input or too slow to call here (:data:`EXEMPT`, :data:`EXEMPT_MODULES`), each with its reason. A generator is
+run and a context manager entered, so that lazy checks count. Bad inputs that a notebook-concept module still
+accepts, reported and awaiting its helper, are listed in :data:`PENDING` (the test fails once they are fixed,
+so that the line is deleted). :data:`ISSUE_13` replays every example of issue 13, one by one.
 """
 
 from __future__ import annotations
@@ -821,11 +824,6 @@ def _summary(by=("method",)) -> pd.DataFrame:
     return labkit.stats.summarize(data()["runs"], list(by), ["accuracy"])
 
 
-def _labels_summary() -> pd.DataFrame:
-    df = data()["runs"].assign(per_class=lambda f: f["k"] // 10, labels_per_class=lambda f: f["k"].astype(str))
-    return labkit.stats.summarize(df, ["method", "per_class", "labels_per_class"], ["accuracy"])
-
-
 def _bought() -> pd.DataFrame:
     return pd.DataFrame({"strategy": "random", "repeat": 0, "order": np.arange(20), "pool_index": np.arange(20)})
 
@@ -1029,6 +1027,7 @@ def test_every_public_function_has_an_entry():
     stale = [k for k in [*REGISTRY, *EXEMPT] if k not in FUNCTIONS]
     assert not stale, f"registry entries for functions that no longer exist: {stale}"
     assert not [k for k in REGISTRY if is_reproduction(k)], "reproductions are exempt, not registered"
+    assert not [k for k in PENDING if k.split(" ")[0] not in REGISTRY], "PENDING names an unregistered function"
 
 
 @pytest.mark.parametrize("key", COVERED)
