@@ -604,7 +604,8 @@ class TransferExplorer(Explorer):
         if not labels_options or not unfreeze_options:
             raise ValueError("labels_options and unfreeze_options must not be empty")
         for v in labels_options:
-            check_int(v, "labels_options", low=1)
+            if v != "all":
+                check_int(v, "labels_options", low=1)
         for v in unfreeze_options:
             if v != "all":
                 check_int(v, "unfreeze_options", low=0)
