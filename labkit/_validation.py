@@ -286,6 +286,9 @@ def check_images(X, name: str = "X", *, caller: str | None = None, channels: int
         raise TypeError(f"{where}{name} must be uint8 (0..255) or float (0..1) images, got dtype {X.dtype}")
     if X.shape[0] < min_rows:
         raise ValueError(f"{where}{name} must have at least {min_rows} row(s), got shape {tuple(X.shape)}")
+    if channels is not None and X.ndim != 4:
+        raise ValueError(f"{where}{name} must be images [N, {channels}, H, W] for this model, got shape "
+                         f"{tuple(X.shape)}")
     if channels is not None and X.ndim == 4 and X.shape[1] != channels:
         raise ValueError(f"{where}{name} has {X.shape[1]} channel(s) (shape {tuple(X.shape)}) but the model "
                          f"takes {channels}-channel images [N, {channels}, H, W]")
@@ -472,3 +475,61 @@ def check_vector(values, name: str, *, finite: bool = True, min_len: int = 1) ->
         raise ValueError(f"{name} contains {'NaN' if not finite else 'NaN or infinity'} "
                          f"(first at index {int(np.flatnonzero(bad)[0])})")
     return arr
+
+
+# --- tables and notebooks ------------------------------------------------------------------------------------
+
+
+def check_frame(df, name: str = "df"):
+    """A ``pandas.DataFrame`` (a string, a dict or an array is refused with a ``TypeError``)."""
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {_what(df)}")
+    return df
+
+
+def check_columns(df, columns, name: str, *, df_name: str = "df") -> list:
+    """``columns`` (one name or a non-empty sequence, the parameter ``name``) all in ``df``; returns the list."""
+    cols = [columns] if isinstance(columns, str) else list(columns)
+    if not cols:
+        raise ValueError(f"{name} must name at least one column of {df_name}, got {columns!r}")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name}={columns!r}: columns not in {df_name}: {missing} "
+                         f"({df_name} has {list(df.columns)})")
+    return cols
+
+
+def check_notebook(nb, name: str = "nb"):
+    """A notebook object (``nbformat.NotebookNode`` or a dict with ``cells``), not a path or a string."""
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise TypeError(f"{name} must be a notebook (nbformat.read(...)), got {_what(nb)}")
+    return nb
+
+
+def read_notebook(nb, name: str = "nb"):
+    """A notebook object as is, or the notebook read from a path (``.ipynb``, which must exist)."""
+    import os
+
+    if isinstance(nb, str | os.PathLike):
+        import nbformat
+
+        path = check_path(nb, name, kind="file", suffixes=(".ipynb",))
+        try:
+            return nbformat.read(path, as_version=4)
+        except Exception as err:  # noqa: BLE001 - any reader error is a bad file
+            raise ValueError(f"{name}: {str(path)!r} is not a readable notebook ({type(err).__name__}: {err})") from err
+    return check_notebook(nb, name)
+
+
+def output_classes(model) -> int | None:
+    """The ``out_features`` of ``model``'s last ``nn.Linear`` (its class count when that is the head), else
+    ``None``."""
+    from torch import nn
+
+    last = None
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            last = module.out_features
+    return last

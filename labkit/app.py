@@ -87,6 +87,15 @@ class App:
     proc: subprocess.Popen | None = None
     _tmp: tempfile.TemporaryDirectory | None = None
 
+    def __post_init__(self) -> None:
+        from labkit._validation import check_choice, check_int, check_path
+        from labkit.core import PROFILES
+
+        self.notebook = check_path(self.notebook, "notebook", kind="file", suffixes=(".ipynb",))
+        check_choice(self.profile, "profile", PROFILES)
+        if self.port is not None:
+            check_int(self.port, "port", low=1, high=65535)
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/?token={self.token}"

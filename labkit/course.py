@@ -88,6 +88,9 @@ def find_exercises(nb) -> dict[str, ExerciseCells]:
     the solution cells whose ``grade_id`` starts with ``"NN-K-"``, or else the last code cell before it
     that assigns the answer variable passed to ``check``.
     """
+    from labkit._validation import check_notebook
+
+    check_notebook(nb, "nb")
     found: dict[str, ExerciseCells] = {}
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -169,6 +172,11 @@ def student_version(nb, *, use_nbgrader: bool | None = None):
     Uses nbgrader's ``ClearSolutions`` and ``ClearOutput`` preprocessors when nbgrader is installed (the
     ``course`` extra), else a local equivalent that honours the same markers.
     """
+    from labkit._validation import check_bool, check_notebook
+
+    check_notebook(nb, "nb")
+    if use_nbgrader is not None:
+        check_bool(use_nbgrader, "use_nbgrader")
     nb = copy.deepcopy(nb)
     if use_nbgrader is None:
         use_nbgrader = _has_nbgrader()
@@ -186,6 +194,9 @@ def student_version(nb, *, use_nbgrader: bool | None = None):
 
 def instructor_version(nb):
     """A copy of ``nb`` with outputs cleared and solutions kept."""
+    from labkit._validation import check_notebook
+
+    check_notebook(nb, "nb")
     nb = copy.deepcopy(nb)
     _clear_outputs(nb)
     return nb
@@ -193,6 +204,9 @@ def instructor_version(nb):
 
 def validate(nb, name: str = "notebook") -> dict[str, ExerciseCells]:
     """Check a source notebook's exercises: every check id is registered and has an answer cell with a solution."""
+    from labkit._validation import check_notebook
+
+    check_notebook(nb, "nb")
     from labkit import exercises
 
     found = find_exercises(nb)

@@ -37,6 +37,7 @@ from labkit._validation import (
     check_number,
     check_targets,
     input_channels,
+    output_classes,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -469,7 +470,7 @@ def backward_seconds(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, repe
 
     check_module(model, "model")
     X = check_images(X, "X", caller="backward_seconds", channels=input_channels(model))
-    y = check_targets(y, "y")
+    y = check_targets(y, "y", num_classes=output_classes(model))
     if len(y) != len(X):
         raise ValueError(f"y has {len(y)} entries but X has {len(X)} rows")
     check_int(repeats, "repeats", low=1)

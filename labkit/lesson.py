@@ -208,13 +208,9 @@ def _ipython():
 
 
 def _read_notebook(nb):
-    if isinstance(nb, str | os.PathLike):
-        import nbformat
+    from labkit._validation import read_notebook
 
-        return nbformat.read(os.fspath(nb), as_version=4)
-    if not hasattr(nb, "cells"):
-        raise TypeError(f"nb must be an nbformat notebook or a path, got {type(nb).__name__}")
-    return nb
+    return read_notebook(nb, "nb")
 
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -288,6 +284,7 @@ def comparative_sentences(nb, *, tags: Sequence[str] = ("summary",),
     gives ``[]``. ``markdown=True`` also checks the summary's own markdown text (questions excepted).
     """
     nb = _read_notebook(nb)
+    markdown = check_bool(markdown, "markdown")
     found = []
     for i in summary_cells(nb, tags=tags):
         cell = nb.cells[i]
@@ -320,6 +317,7 @@ def unlabelled_small_n(nb, *, require_n: bool = True) -> list[tuple[int, str]]:
     nothing can vouch for it, so print it with :func:`ci_text`.
     """
     nb = _read_notebook(nb)
+    require_n = check_bool(require_n, "require_n")
     found: list[tuple[int, str]] = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -467,15 +465,20 @@ def best_on_validation(df: pd.DataFrame, by: str | Sequence[str], value: str, *,
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    by_cols = [by] if isinstance(by, str) else list(by)
-    missing = [c for c in [*by_cols, value, split_col] if c not in df.columns]
-    if missing:
-        raise ValueError(f"columns not in df: {missing} (df has {list(df.columns)}); split_col={split_col!r} "
-                         "must say which rows are validation and which are test")
+    from labkit._validation import check_columns
+
+    by_cols = check_columns(df, by, "by")
+    check_columns(df, value, "value")
+    if split_col not in df.columns:
+        raise ValueError(f"split_col={split_col!r} is not a column of df (df has {list(df.columns)}); it must say "
+                         "which rows are validation and which are test")
     higher_is_better = check_bool(higher_is_better, "higher_is_better")
     val_rows, test_rows = df[df[split_col] == validation], df[df[split_col] == test]
+    if test_rows.empty:
+        raise ValueError(f"no rows with {split_col} == test={test!r} (values: "
+                         f"{sorted(map(str, df[split_col].unique()))}): the chosen setting is reported on them")
     if val_rows.empty:
-        raise ValueError(f"no rows with {split_col} == {validation!r} (values: {sorted(map(str, df[split_col].unique()))})"
+        raise ValueError(f"no rows with {split_col} == validation={validation!r} (values: {sorted(map(str, df[split_col].unique()))})"
                          ": refusing to choose on the test split — evaluate the candidates on a validation split")
     val = stats.summarize(val_rows, by_cols, [value]).sort_values(value, ascending=not higher_is_better,
                                                                   kind="stable")

@@ -47,7 +47,7 @@ def resolve_notebook(name: str | os.PathLike, directory: str | os.PathLike | Non
     for nb in candidates:
         if key in (nb.name, nb.stem) or (key.isdigit() and int(nb.stem[:2]) == int(key)):
             return nb
-    raise ValueError(f"notebook {key!r} not found; choose from {[nb.stem for nb in candidates]}")
+    raise ValueError(f"notebook name={key!r} not found; choose from {[nb.stem for nb in candidates]}")
 
 
 @contextmanager

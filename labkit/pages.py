@@ -18,6 +18,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labkit._validation import check_choice, check_int, check_notebook
+
 STATIC_DIR = "_static"
 MATHJAX_DIR = f"{STATIC_DIR}/mathjax"
 # HTML-CSS output with MathJax's own STIX web fonts (shipped in the copy): fonts installed on the reader's
@@ -157,6 +159,7 @@ def static_widgets(nb, *, note: str):
     The widget state comes from ``nb.metadata.widgets`` (stored by the executor); a view whose state was not
     stored becomes the note alone. The copy has no widget metadata, so no widget script is put in the page.
     """
+    check_notebook(nb, "nb")
     import nbformat
 
     nb = copy.deepcopy(nb)
@@ -198,6 +201,7 @@ def to_html(nb, *, stem: str = "notebook", static_url: str = STATIC_DIR) -> str:
     Figures are embedded as data URIs; MathJax is loaded from ``static_url/mathjax`` (see ``copy_mathjax``);
     widgets are drawn in their last state (``static_widgets``).
     """
+    check_notebook(nb, "nb")
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
@@ -224,6 +228,7 @@ def write_page(nb, path: str | os.PathLike, *, stem: str | None = None) -> Path:
 
 def title(nb) -> str | None:
     """The first markdown heading of the notebook, without its ``#``."""
+    check_notebook(nb, "nb")
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
@@ -238,6 +243,7 @@ _QUESTION = re.compile(r"^\s*\*\*Question[.:]?\*\*[.:]?\s*", re.IGNORECASE)
 def question(nb) -> str | None:
     """The question a notebook answers: the paragraph of its first markdown cell that starts with
     ``**Question.**`` (markdown text, the label removed); None when there is none."""
+    check_notebook(nb, "nb")
     for cell in nb.cells:
         if cell.cell_type != "markdown":
             continue
@@ -259,6 +265,7 @@ def _inline_markdown(text: str) -> str:
 def main_figure(nb) -> bytes | None:
     """The notebook's main figure as PNG bytes: the first PNG output of a cell tagged ``main-figure``, else
     the first PNG output of the notebook (outputs held by widgets included); None when it has none."""
+    check_notebook(nb, "nb")
     import base64
 
     def pngs(cells):
@@ -282,6 +289,10 @@ def write_thumbnail(nb, path: str | os.PathLike, *, size: tuple[int, int] = (480
 
     from PIL import Image
 
+    check_notebook(nb, "nb")
+    if isinstance(size, str) or len(size) != 2:
+        raise ValueError(f"size must be (width, height) in pixels, got {size!r}")
+    size = tuple(check_int(v, "size", low=1) for v in size)
     png = main_figure(nb)
     if png is None:
         return None
@@ -394,6 +405,9 @@ def write_index(out_dir: str | os.PathLike, entries: list[Entry], *, profile: st
                 device: str | None = None) -> Path:
     """Write ``out_dir/index.html``: one card per notebook (question, headline numbers, thumbnail, time,
     status, links to its page and tables) under a line naming the profile and device that produced them."""
+    from labkit.core import PROFILES
+
+    check_choice(profile, "profile", PROFILES)
     esc = html.escape
     devices = sorted({e.device for e in entries if e.device} or ({device} if device else set()))
     where = ", ".join(devices) if devices else "unknown device"

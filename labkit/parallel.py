@@ -165,6 +165,12 @@ def shutdown() -> None:
 
 def where(n_jobs: int | None = None, cluster=None) -> str:
     """Where a sweep with these settings runs, in words (with the dashboard link on a cluster)."""
+    if n_jobs is not None:
+        from labkit._validation import check_int
+
+        n_jobs = check_int(n_jobs, "n_jobs")
+        if n_jobs == 0:
+            raise ValueError("n_jobs must be a positive number of workers, -1 (all cores) or None, got 0")
     requested = _requested(cluster)
     if requested is None:
         if n_jobs in (None, 1):

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import ast
 import io
-import os
 import re
 import tokenize
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 PARAMETERS_TAG = "parameters"
@@ -51,12 +49,10 @@ class Parameter:
             return UNKNOWN
 
 
-def _read(nb_or_path):
-    import nbformat
+def _read(nb_or_path, name: str = "nb_or_path"):
+    from labkit._validation import read_notebook
 
-    if isinstance(nb_or_path, (str, os.PathLike)):
-        return nbformat.read(Path(nb_or_path), as_version=4)
-    return nb_or_path
+    return read_notebook(nb_or_path, name)
 
 
 def parameters_cell(nb_or_path):
@@ -174,6 +170,9 @@ def inject(nb, values: dict[str, Any], *, notebook: str = "the notebook"):
     """
     import copy
 
+    from labkit._validation import check_notebook
+
+    check_notebook(nb, "nb")
     if not values:
         return copy.deepcopy(nb)
     check_names(values, notebook_parameters(nb), notebook)

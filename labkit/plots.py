@@ -12,7 +12,32 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from labkit._validation import (
+    check_bool,
+    check_classes,
+    check_columns,
+    check_estimator,
+    check_features,
+    check_frame,
+    check_int,
+    check_number,
+    check_same_length,
+    check_vector,
+)
+
 # --- shared ---
+
+
+def _check_class_names(class_names, labels, name: str = "class_names", labels_name: str = "labels") -> None:
+    """``class_names`` (when given) is a non-empty sequence with a name for every label in ``labels``."""
+    if class_names is None:
+        return
+    if isinstance(class_names, str) or not hasattr(class_names, "__len__") or len(class_names) == 0:
+        raise ValueError(f"{name} must be a non-empty sequence of names, got {class_names!r}")
+    labels = np.asarray(labels)
+    if labels.size and (labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= len(class_names)):
+        raise ValueError(f"{name} has {len(class_names)} names, but {labels_name} holds labels up to "
+                         f"{labels.max()!r}: one name per class 0 .. {labels.max()!r} is needed")
 
 
 def _axes(ax, figsize):
@@ -76,6 +101,15 @@ def ci_plot(summary, *, x: str | None = None, y: str | Sequence[str], by: str | 
     """
     import pandas as pd
 
+    check_frame(summary, "summary")
+    log_x, annotate = check_bool(log_x, "log_x"), check_bool(annotate, "annotate")
+    named = [f"{n}={c!r}" for n, c in (("x", x), ("by", by), ("tick_labels", tick_labels))
+             if c is not None and c not in summary.columns]
+    named += [f"y={y!r}"] if any(c not in summary.columns for c in ([y] if isinstance(y, str) else y)) else []
+    if named:
+        missing = [c for c in (x, by, tick_labels, *([y] if isinstance(y, str) else y))
+                   if c is not None and c not in summary.columns]
+        raise ValueError(f"summary lacks columns {missing} ({', '.join(named)}; has {list(summary.columns)})")
     if not isinstance(y, str):
         if x is not None:
             raise ValueError(f"with several value columns y={list(y)!r}, x must be None (the columns are the x axis)")
@@ -183,9 +217,14 @@ def ci_plot(summary, *, x: str | None = None, y: str | Sequence[str], by: str | 
 def decision_boundary(model, X, y, *, ax=None, title: str | None = None, resolution: int = 200,
                       xlabel: str = "feature 1", ylabel: str = "feature 2"):
     """Filled decision regions of a fitted 2-D classifier with the samples on top (minority emphasised)."""
-    X = np.asarray(X)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"X must have exactly 2 features to draw a boundary, got shape {X.shape}")
+    check_estimator(model, "model", methods=("predict",))
+    X = check_features(X, "X")
+    if X.shape[1] != 2 or len(X) == 0:
+        raise ValueError(f"X must have exactly 2 features and at least one row to draw a boundary, got shape "
+                         f"{X.shape}")
+    y = check_classes(y, "y", min_classes=1)
+    check_same_length("X", X, "y", y)
+    resolution = check_int(resolution, "resolution", low=2)
     ax = _axes(ax, (4, 4))
     pad = 0.5
     (x0, y0), (x1, y1) = X.min(axis=0) - pad, X.max(axis=0) + pad
@@ -214,6 +253,7 @@ def plot_class_counts(counts, *, class_names=None, ax=None, title: str | None = 
 
     ``counts`` is a DataFrame with one row per strategy (the index) and one column per class.
     """
+    check_frame(counts, "counts")
     n_groups, n_classes = counts.shape
     names = class_names if class_names is not None else [str(c) for c in counts.columns]
     if len(names) != n_classes:
@@ -246,6 +286,10 @@ def active_learning_curves(results, *, target: float | None = None, ax=None, tit
     """
     from labkit import stats
 
+    check_frame(results, "results")
+    check_columns(results, ["strategy", "n_labeled", "accuracy"], "results", df_name="results")
+    if target is not None:
+        target = check_number(target, "target", low=0, high=1)
     order = list(dict.fromkeys(results["strategy"])) if strategies is None else list(strategies)
     unknown = sorted(set(order) - set(results["strategy"]))
     if unknown:
@@ -273,7 +317,14 @@ def queried_class_shares(labeled, y_pool, *, n_initial: int, class_names=None):
     """
     import pandas as pd
 
-    y_pool = np.asarray(y_pool)
+    check_frame(labeled, "labeled")
+    check_columns(labeled, ["strategy", "order", "pool_index"], "labeled", df_name="labeled")
+    y_pool = check_classes(y_pool, "y_pool", min_classes=1)
+    n_initial = check_int(n_initial, "n_initial", low=0)
+    if len(labeled) and labeled["pool_index"].max() >= len(y_pool):
+        raise ValueError(f"labeled holds pool_index {labeled['pool_index'].max()} but y_pool has {len(y_pool)} "
+                         "entries: pass the y_pool the run drew from")
+    _check_class_names(class_names, y_pool, labels_name="y_pool")
     bought = labeled[labeled["order"] >= n_initial]
     classes = np.unique(y_pool)
     names = [str(c) for c in classes] if class_names is None else [class_names[int(c)] for c in classes]
@@ -320,6 +371,13 @@ def queried_thumbnails(images, rows, *, labels=None, class_names=None, n: int = 
     import matplotlib.pyplot as plt
 
     images = np.asarray(images)
+    n = check_int(n, "n", low=1)
+    if images.ndim < 3:
+        raise ValueError(f"images must be [N, H, W] or [N, C, H, W], got shape {images.shape}")
+    if labels is not None:
+        labels = check_classes(labels, "labels", min_classes=1)
+        check_same_length("images", images, "labels", labels)
+        _check_class_names(class_names, labels)
     h, w = images.shape[-2:]
     fig, axes = plt.subplots(len(rows), 1, figsize=(0.75 * n, 0.9 * len(rows) + 0.5), squeeze=False)
     for ax, (strategy, indices) in zip(axes[:, 0], rows.items(), strict=True):
@@ -356,7 +414,7 @@ def plot_reconstructions(X, X_hat, *, n: int = 8, title: str | None = None):
     X, X_hat = np.asarray(X), np.asarray(X_hat)
     if X.shape != X_hat.shape:
         raise ValueError(f"X and X_hat must have the same shape, got {X.shape} and {X_hat.shape}")
-    n = min(n, len(X))
+    n = min(check_int(n, "n", low=1), len(X))
     if n < 1:
         raise ValueError("X holds no images")
     fig, axes = plt.subplots(2, n, figsize=(1.2 * n, 2.6), squeeze=False)
@@ -384,14 +442,17 @@ def subset_map(background, points, labels, *, ax=None, title: str | None = None,
     ``background`` and ``points`` are 2-D coordinates, by default labelled as the first two principal
     components (``xlabel``, ``ylabel`` say otherwise).
     """
-    background = np.asarray(background)
-    points = np.asarray(points)
-    if background.ndim != 2 or background.shape[1] != 2:
-        raise ValueError(f"background must have shape (n, 2), got {background.shape}")
-    if points.ndim != 2 or points.shape[1] != 2:
+    background = check_features(background, "background")
+    points = check_features(points, "points")
+    if background.shape[1] != 2 or len(background) == 0:
+        raise ValueError(f"background must have shape (n, 2) with n >= 1, got {background.shape}")
+    if points.shape[1] != 2:
         raise ValueError(f"points must have shape (n, 2), got {points.shape}")
+    n_classes = check_int(n_classes, "n_classes", low=1)
+    labels = check_classes(labels, "labels", min_classes=0, n_classes=n_classes)
     if len(labels) != len(points):
         raise ValueError(f"labels has {len(labels)} entries but points has {len(points)} rows")
+    point_size = check_number(point_size, "point_size", low=0, low_open=True)
     ax = _axes(ax, (3.5, 3.3))
     ax.scatter(background[:, 0], background[:, 1], s=2, c="0.85", linewidths=0, rasterized=True)
     ax.scatter(points[:, 0], points[:, 1], s=point_size, c=np.asarray(labels), cmap="tab10",
@@ -414,6 +475,12 @@ def subset_maps(background, subsets, *, class_names=None, ncols: int = 3):
 
     if not subsets:
         raise ValueError("subsets is empty: nothing to draw")
+    background = check_features(background, "background")
+    if background.shape[1] != 2 or len(background) == 0:
+        raise ValueError(f"background must have shape (n, 2) with n >= 1, got {background.shape}")
+    ncols = check_int(ncols, "ncols", low=1)
+    for name, (_, labels) in subsets.items():
+        _check_class_names(class_names, check_classes(labels, f"subsets[{name!r}] labels", min_classes=0))
     names = list(subsets)
     ncols = min(ncols, len(names))
     nrows = -(-len(names) // ncols)
@@ -436,8 +503,8 @@ def subset_maps(background, subsets, *, class_names=None, ncols: int = 3):
 
 def smoothing_curves(eps, curves, *, ax=None, title: str | None = None, ylabel: str = "nats"):
     """Divergences against the smoothing ``eps`` (log x-axis): ``curves`` maps a label to one value per eps."""
-    eps = np.asarray(eps, dtype=float)
-    if eps.ndim != 1 or (eps <= 0).any():
+    eps = check_vector(eps, "eps")
+    if (eps <= 0).any():
         raise ValueError(f"eps must be a 1-D array of positive values for a log axis, got {eps!r}")
     for label, values in curves.items():
         if np.shape(values) != eps.shape:
@@ -470,6 +537,8 @@ def soft_targets(logits, temperatures, *, ax=None, class_names=None, title: str 
     z = np.asarray(logits, dtype=float)
     if z.ndim != 1 or z.size < 2:
         raise ValueError(f"logits must be one row of at least 2 class scores, got shape {z.shape}")
+    if not np.isfinite(z).all():
+        raise ValueError(f"logits must be finite, got {z!r}")
     temps = [float(t) for t in np.atleast_1d(temperatures)]
     if not temps or any(not np.isfinite(t) or t <= 0 for t in temps):
         raise ValueError(f"temperatures must be positive numbers, got {temperatures!r}")
@@ -501,9 +570,11 @@ def kd_grid(sweep, *, ax=None, value: str = "accuracy", highlight=None, baseline
     """
     from matplotlib.patches import Rectangle
 
-    missing = [c for c in ("temperature", "alpha", value) if c not in sweep.columns]
-    if missing:
-        raise ValueError(f"sweep lacks columns {missing} (has {list(sweep.columns)})")
+    check_frame(sweep, "sweep")
+    check_columns(sweep, ["temperature", "alpha"], "sweep", df_name="sweep")
+    check_columns(sweep, value, "value", df_name="sweep")
+    if baseline is not None:
+        baseline = check_number(baseline, "baseline", low=0)
     table = sweep.pivot_table(index="alpha", columns="temperature", values=value, aggfunc="mean")
     if highlight is not None:
         t, a = highlight

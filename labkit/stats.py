@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from labkit._validation import check_choice, check_int, check_number
+from labkit._validation import check_bool, check_choice, check_columns, check_frame, check_int, check_number
 
 SMALL_N = 5  # fewer repeats than this: an interval is indicative only
 NAN_POLICIES = ("raise", "omit")
@@ -42,11 +42,13 @@ def mean_ci(values, confidence: float = 0.95, *, nan_policy: str = "raise") -> t
     """
     from scipy import stats
 
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    arr = _drop_nan(np.asarray(values, dtype=float).ravel(), nan_policy, "values")
+    check_number(confidence, "confidence", low=0, high=1, low_open=True, high_open=True)
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"values must be numbers, got dtype {arr.dtype}")
+    arr = _drop_nan(arr.astype(float).ravel(), nan_policy, "values")
     if arr.size == 0:
-        return float("nan"), float("nan")
+        raise ValueError("values is empty: a mean needs at least one run")
     if arr.size < 2:
         return float(arr.mean()), float("nan")
     sem = arr.std(ddof=1) / np.sqrt(arr.size)
@@ -61,11 +63,10 @@ def summarize(df: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[str],
     dropped (with a warning) and a ``<metric>_n`` column holds the repeats each mean is over.
     """
     check_choice(nan_policy, "nan_policy", NAN_POLICIES)
-    by = [by] if isinstance(by, str) else list(by)
-    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
-    missing = [c for c in [*by, *metrics] if c not in df.columns]
-    if missing:
-        raise ValueError(f"columns not in df: {missing} (df has {list(df.columns)})")
+    check_frame(df, "df")
+    by = check_columns(df, by, "by")
+    metrics = check_columns(df, metrics, "metrics")
+    check_number(confidence, "confidence", low=0, high=1, low_open=True, high_open=True)
     rows = []
     for key, group in df.groupby(by, sort=False):
         key = key if isinstance(key, tuple) else (key,)
@@ -75,7 +76,7 @@ def summarize(df: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[str],
             values = group[m].to_numpy(dtype=float)
             label = f"column {m!r} in group {dict(zip(by, key, strict=True))}"
             values = _drop_nan(values, nan_policy, label)
-            row[m], row[f"{m}_ci"] = mean_ci(values, confidence)
+            row[m], row[f"{m}_ci"] = mean_ci(values, confidence) if len(values) else (np.nan, np.nan)
             if nan_policy == "omit":
                 row[f"{m}_n"] = len(values)
         rows.append(row)
@@ -91,6 +92,7 @@ def ci_text(mean, ci, n, digits: int = 3, *, signed: bool = False) -> str:
     """
     digits = check_int(digits, "digits", low=0, high=12)
     n = check_int(n, "n", low=0)
+    signed = check_bool(signed, "signed")
     mean = check_number(mean, "mean", finite=False) if not _is_nan(mean) else float("nan")
     ci = float("nan") if _is_nan(ci) else check_number(ci, "ci", low=0.0, finite=False)
     if n == 0 or np.isnan(mean):
@@ -111,12 +113,16 @@ def format_ci(summary: pd.DataFrame, metrics: Sequence[str], digits: int = 3) ->
 
     ``summary`` is a :func:`summarize` table: its ``n`` (or ``<metric>_n``) column gives each cell's ``n``.
     """
+    check_frame(summary, "summary")
+    digits = check_int(digits, "digits", low=0, high=12)
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not metrics:
+        raise ValueError("metrics must name at least one metric of summary, got []")
     missing = [c for m in metrics for c in (m, f"{m}_ci") if c not in summary.columns]
     if "n" not in summary.columns:
         missing.append("n")
     if missing:
-        raise ValueError(f"summary lacks columns {missing}; pass a stats.summarize table "
+        raise ValueError(f"summary lacks columns {missing} (metrics={metrics!r}); pass a stats.summarize table "
                          f"(it has {list(summary.columns)})")
     out = summary.drop(columns=[c for m in metrics for c in (m, f"{m}_ci", f"{m}_n") if c in summary.columns])
     out = out.copy()
@@ -134,10 +140,14 @@ def paired_differences(df: pd.DataFrame, a, b, *, by: str, pair: str | Sequence[
     A NaN in ``value`` raises (``nan_policy="raise"``) or is dropped with a warning (``"omit"``).
     """
     check_choice(nan_policy, "nan_policy", NAN_POLICIES)
-    pair_cols = [pair] if isinstance(pair, str) else list(pair)
-    missing = [c for c in [by, *pair_cols, value] if c not in df.columns]
-    if missing:
-        raise ValueError(f"columns not in df: {missing} (df has {list(df.columns)})")
+    check_frame(df, "df")
+    if not isinstance(by, str):
+        raise TypeError(f"by must be one column name, got {by!r}")
+    check_columns(df, by, "by")
+    pair_cols = check_columns(df, pair, "pair")
+    if not isinstance(value, str):
+        raise TypeError(f"value must be one column name, got {value!r}")
+    check_columns(df, value, "value")
     rows = df[df[by].isin([a, b])]
     bad = rows[value].isna()
     if bad.any():
@@ -159,5 +169,8 @@ def paired_difference(df: pd.DataFrame, a, b, *, by: str, pair: str | Sequence[s
     split or repeat). Pairing cancels the run-to-run noise both sides share, so the interval is tighter
     than comparing two separate means. Rows repeated within a pair are averaged first.
     """
+    check_number(confidence, "confidence", low=0, high=1, low_open=True, high_open=True)
     diffs = paired_differences(df, a, b, by=by, pair=pair, value=value, nan_policy=nan_policy)
+    if diffs.empty:
+        raise ValueError(f"a={a!r} and b={b!r} share no {pair!r} in df: nothing to pair")
     return mean_ci(diffs, confidence)

@@ -291,6 +291,7 @@ def random_crop_flip(x: torch.Tensor, *, padding: int | None = None, flip: bool 
     x = check_tensor(x, "x")
     if x.ndim != 4:
         raise ValueError(f"x must be a batch of images [N, C, H, W], got shape {tuple(x.shape)}")
+    x = check_images(x, "x", caller="random_crop_flip", min_rows=0)
     check_bool(flip, "flip")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
@@ -322,6 +323,9 @@ def reconstruction_loss(output: torch.Tensor, target: torch.Tensor, *extras: tor
     The ``loss_fn`` for an autoencoder trained with ``fit(ae, (X, X), loss_fn=reconstruction_loss)``.
     """
     output, target = check_tensor(output, "output"), check_tensor(target, "target")
+    for t, name in ((output, "output"), (target, "target")):
+        if t.is_floating_point() and not bool(torch.isfinite(t.detach()).all()):
+            raise ValueError(f"reconstruction_loss: {name} contains NaN or infinity")
     target = target.float().div(255) if target.dtype == torch.uint8 else target.float()
     if output.shape != target.shape:
         raise ValueError(f"output shape {tuple(output.shape)} differs from target shape {tuple(target.shape)}")

@@ -42,13 +42,13 @@ from labkit._validation import (
     check_bool,
     check_choice,
     check_classes,
-    check_features,
     check_images,
     check_int,
     check_labels,
     check_module,
     check_number,
     check_same_length,
+    check_samples,
 )
 from labkit.models import WeightsUnavailable, resolve_weights, torchvision_model
 
@@ -410,7 +410,7 @@ def linear_probe(features, y, *, C: float = 1.0, max_iter: int = 2000, random_st
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    F = check_features(features, "features")
+    F = check_samples(features, "features")
     y = check_labels(y, len(F))
     if len(np.unique(y)) < 2:
         raise ValueError(f"y must hold at least two classes, got {np.unique(y).tolist()}")
@@ -550,7 +550,8 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
             raise TypeError(f"methods[{name!r}] must be callable, got {fn!r}")
     y_pool = check_labels(np.asarray(y_pool), name="y_pool")
     y_test = check_labels(np.asarray(y_test), name="y_test")
-    check_classes(y_pool, "y_pool", min_classes=1)
+    check_classes(y_pool, "y_pool", min_classes=2)
+    check_classes(y_test, "y_test", min_classes=1)
     progress = check_bool(progress, "progress")
     if isinstance(labels_per_class, (str, bytes)) or not hasattr(labels_per_class, "__iter__"):
         raise TypeError(f"labels_per_class must be a sequence of ints and 'all', got {labels_per_class!r}")
@@ -622,6 +623,8 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
         raise TypeError(f"build must be a callable seed -> model, got {build!r}")
     X_pool = check_images(X_pool, "X_pool", caller="network_method")
     X_test = check_images(X_test, "X_test", caller="network_method")
+    if X_test.shape[1:] != X_pool.shape[1:]:
+        raise ValueError(f"X_test has images of shape {tuple(X_test.shape[1:])}, X_pool {tuple(X_pool.shape[1:])}")
     y_pool = torch.as_tensor(check_labels(np.asarray(y_pool), name="y_pool"))
     check_same_length("X_pool", X_pool, "y_pool", y_pool)
     check_int(steps, "steps", low=1)
@@ -651,9 +654,9 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
 def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:
     """A :func:`label_sweep` method: :func:`linear_probe` on precomputed (cached) features ``F_pool``,
     predicting ``F_test``. Info columns: ``trainable_params`` (the head's weights and biases)."""
-    F_pool = check_features(F_pool, "F_pool")
-    F_test = check_features(F_test, "F_test")
-    y_pool = check_labels(np.asarray(y_pool), len(F_pool), "y_pool")
+    F_pool = check_samples(F_pool, "F_pool")
+    F_test = check_samples(F_test, "F_test")
+    y_pool = check_classes(check_labels(np.asarray(y_pool), len(F_pool), "y_pool"), "y_pool")
     C = check_number(C, "C", low=0.0, low_open=True)
     if F_pool.shape[1] != F_test.shape[1]:
         raise ValueError(f"F_test has {F_test.shape[1]} features, F_pool {F_pool.shape[1]}")
@@ -669,7 +672,7 @@ def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:
 def predict_linear(classifier: nn.Module, features) -> np.ndarray:
     """Class predictions of a torch linear head (on the CPU) on a feature matrix."""
     check_module(classifier, "classifier")
-    F = torch.as_tensor(check_features(features, "features"), dtype=torch.float32)
+    F = torch.as_tensor(check_samples(features, "features"), dtype=torch.float32)
     with torch.no_grad():
         return classifier(F).argmax(1).numpy()
 
@@ -767,6 +770,8 @@ def imagenet_transfer(X_train, y_train, X_test, y_test, *, arch: str = "resnet50
     X_test = check_images(X_test, "X_test", caller="imagenet_transfer", channels=3)
     y_train_np = check_classes(check_labels(np.asarray(y_train), len(X_train), "y_train"), "y_train")
     y_test_np = check_classes(check_labels(np.asarray(y_test), len(X_test), "y_test"), "y_test", min_classes=1)
+    if not np.isin(y_test_np, y_train_np).all():
+        raise ValueError(f"y_test holds classes y_train lacks: {sorted(set(y_test_np.tolist()) - set(y_train_np.tolist()))[:5]}")
     check_choice(arch, "arch", RESNETS)
     resolve_weights(arch, weights)
     if input_size is not None:

@@ -13,7 +13,36 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from labkit._validation import check_choice
+from labkit._validation import (
+    check_bool,
+    check_choice,
+    check_classes,
+    check_estimator,
+    check_features,
+    check_int,
+    check_number,
+    check_same_length,
+)
+
+
+def _check_xy(X, y, x_name: str, y_name: str, *, min_classes: int = 2):
+    """Features ``X`` (2-D, finite, at least one row) and their class labels ``y`` (same length); returned
+    unchanged."""
+    arr = np.asarray(X)
+    check_features(arr, x_name, dtype=arr.dtype if arr.dtype.kind == "f" else np.float64)
+    if len(arr) == 0:
+        raise ValueError(f"{x_name} has no rows")
+    check_same_length(x_name, arr, y_name, check_classes(y, y_name, min_classes=min_classes))
+    return X, y  # as given: what is validated is what the explorer uses, unconverted
+
+
+def _check_names(class_names, n_classes: int, name: str = "class_names") -> list:
+    """A non-empty sequence of at least ``n_classes`` names (one per class index)."""
+    if isinstance(class_names, str) or not hasattr(class_names, "__len__") or len(class_names) == 0:
+        raise ValueError(f"{name} must be a non-empty sequence of names, got {class_names!r}")
+    if len(class_names) < n_classes:
+        raise ValueError(f"{name} has {len(class_names)} names but there are {n_classes} classes")
+    return list(class_names)
 
 # --- shared ---
 
@@ -101,7 +130,7 @@ class Explorer:
         self.output = widgets.Output()
         self.widget = widgets.VBox([*(widgets.HBox([self.controls[c] if isinstance(c, str) else c for c in row])
                                       for row in rows if row), self.output])
-        self.live = live
+        self.live = check_bool(live, "live")
         self.last_result = self.last_table = self.last_error = None
         self.n_updates = 0
         self._muted_depth = 0
@@ -237,6 +266,13 @@ class ImbalanceExplorer(Explorer):
                  method: str = "under", n_samples: int = 1000, flip_y: float = 0.01):
         import ipywidgets as w
 
+        n_repeats = check_int(n_repeats, "n_repeats", low=1)
+        random_state = check_int(random_state, "random_state", low=0)
+        minority_share = check_number(minority_share, "minority_share", low=0.001, high=0.5)
+        check_choice(method, "method", METHOD_CHOICES)
+        n_samples = check_int(n_samples, "n_samples", low=200, high=5000)
+        flip_y = check_number(flip_y, "flip_y", low=0, high=0.1)
+
         controls = {
             "minority_share": w.FloatLogSlider(value=minority_share, base=10, min=-3, max=np.log10(0.5),
                                                step=0.1, description="minority share", readout_format=".3f",
@@ -296,6 +332,11 @@ class SelectionExplorer(Explorer):
 
         if not callable(run):
             raise TypeError(f"run must be callable, got {run!r}")
+        k_min = check_int(k_min, "k_min", low=0)
+        k_max = check_int(k_max, "k_max", low=0)
+        k_step = check_int(k_step, "k_step", low=1)
+        if k is not None:
+            k = check_int(k, "k", low=0)
         if not 0 <= k_min <= k_max:
             raise ValueError(f"need 0 <= k_min <= k_max, got k_min={k_min!r}, k_max={k_max!r}")
         k = k_min if k is None else k
@@ -364,6 +405,18 @@ class ActiveExplorer(Explorer):
 
         from labkit import active
 
+        check_estimator(estimator, "estimator")
+        X_pool, y_pool = _check_xy(X_pool, y_pool, "X_pool", "y_pool")
+        X_test, y_test = _check_xy(X_test, y_test, "X_test", "y_test")
+        n_initial = check_int(n_initial, "n_initial", low=1)
+        budget = check_int(budget, "budget", low=1)
+        batch_size = check_int(batch_size, "batch_size", low=1, high=100)
+        beta = check_number(beta, "beta", low=0, finite=False)
+        target = check_number(target, "target", low=0, high=1)
+        n_repeats = check_int(n_repeats, "n_repeats", low=1)
+        random_state = check_int(random_state, "random_state", low=0)
+        if max_budget is not None:
+            max_budget = check_int(max_budget, "max_budget", low=1)
         self.estimator, self.X_pool, self.y_pool = estimator, X_pool, y_pool
         self.X_test, self.y_test = X_test, y_test
         self.n_initial, self.target, self.n_repeats, self.random_state = n_initial, target, n_repeats, random_state
@@ -432,6 +485,12 @@ class OracleGame(Explorer):
 
         from labkit import active
 
+        X_pool, y_pool = _check_xy(X_pool, y_pool, "X_pool", "y_pool")
+        X_test, y_test = _check_xy(X_test, y_test, "X_test", "y_test")
+        class_names = _check_names(class_names, int(max(np.max(y_pool), np.max(y_test))) + 1)
+        n_initial = check_int(n_initial, "n_initial", low=1)
+        batch_size = check_int(batch_size, "batch_size", low=1)
+        scale = check_int(scale, "scale", low=1, high=64)
         images = np.asarray(images)
         if len(images) != len(X_pool):
             raise ValueError(f"images has {len(images)} entries but X_pool has {len(X_pool)} rows")
@@ -544,6 +603,15 @@ class TransferExplorer(Explorer):
         labels_options, unfreeze_options = list(labels_options), list(unfreeze_options)
         if not labels_options or not unfreeze_options:
             raise ValueError("labels_options and unfreeze_options must not be empty")
+        for v in labels_options:
+            if v != "all":
+                check_int(v, "labels_options", low=1)
+        for v in unfreeze_options:
+            if v != "all":
+                check_int(v, "unfreeze_options", low=0)
+        for value, name in ((labels, "labels"), (unfreeze, "unfreeze")):
+            if isinstance(value, bool):
+                raise TypeError(f"{name} must be one of the options, got {value!r} (bool)")
         labels = check_choice(labels_options[0] if labels is None else labels, "labels", labels_options)
         unfreeze = check_choice(unfreeze_options[-1] if unfreeze is None else unfreeze, "unfreeze", unfreeze_options)
         self.run = run
@@ -603,13 +671,25 @@ class DiversityExplorer(Explorer):
 
         if not callable(draw) or not callable(score):
             raise TypeError(f"draw and score must be callables, got {draw!r} and {score!r}")
-        lo, hi, step = sizes
+        if len(sizes) != 3:
+            raise ValueError(f"sizes must be (min, max, step), got {sizes!r}")
+        lo, hi, step = (check_int(v, "sizes") for v in sizes)
         if not 2 <= lo <= hi or step < 1:
             raise ValueError(f"sizes must be (min >= 2, max >= min, step >= 1), got {sizes!r}")
+        size = check_int(size, "size", low=lo, high=hi)
+        skew = check_number(skew, "skew", low=0, high=1)
+        seeds = check_int(seeds, "seeds", low=1)
+        background = check_features(background, "background")
+        if background.shape[1] != 2 or len(background) == 0:
+            raise ValueError(f"background must have shape (n, 2) with n >= 1, got {background.shape}")
+        coords = check_features(coords, "coords")
+        labels = check_classes(labels, "labels", min_classes=2)
+        if class_names is not None:
+            _check_names(class_names, int(labels.max()) + 1)
         self._draw, self._score = draw, score
-        self._background = np.asarray(background)
-        self._coords = np.asarray(coords)
-        self._labels = np.asarray(labels)
+        self._background = background
+        self._coords = coords
+        self._labels = labels
         if len(self._coords) != len(self._labels):
             raise ValueError(f"coords has {len(self._coords)} rows but labels has {len(self._labels)}")
         self._class_names = class_names
@@ -684,8 +764,16 @@ class KDExplorer(Explorer):
         logits = np.asarray(example_logits, dtype=float)
         if logits.ndim == 1:
             logits = logits[None]
-        if logits.ndim != 2 or logits.shape[1] < 2:
+        if logits.ndim != 2 or logits.shape[1] < 2 or len(logits) == 0:
             raise ValueError(f"example_logits must be (images, classes), got shape {logits.shape}")
+        if not np.isfinite(logits).all():
+            raise ValueError("example_logits contains NaN or infinity")
+        if baseline is not None:
+            baseline = check_number(baseline, "baseline", low=0, high=1)
+        if teacher is not None:
+            teacher = check_number(teacher, "teacher", low=0, high=1)
+        if class_names is not None:
+            class_names = _check_names(class_names, logits.shape[1])
         sweep = sweep.astype({"temperature": float, "alpha": float})
         self.sweep = sweep
         self._table = sweep.groupby(["temperature", "alpha"])["accuracy"].mean()

@@ -12,7 +12,10 @@ function with no registry entry fails :func:`test_every_public_function_has_an_e
 covered, or the test says so.
 
 Exempt, in one place each: the documents' reproductions (:data:`REPRODUCTIONS`) and plumbing without user
-input or too slow to call here (:data:`EXEMPT`), each with its reason.
+input or too slow to call here (:data:`EXEMPT`, :data:`EXEMPT_MODULES`), each with its reason. A generator is
+run and a context manager entered, so that lazy checks count. Bad inputs that a notebook-concept module still
+accepts, reported and awaiting its helper, are listed in :data:`PENDING` (the test fails once they are fixed,
+so that the line is deleted). :data:`ISSUE_13` replays every example of issue 13, one by one.
 """
 
 from __future__ import annotations
@@ -54,49 +57,53 @@ EXEMPT = {
     "metrics.Representativeness": "a frozen result record built by metrics.representativeness",
     "notebook.RunResult": "a result record built by notebook.run",
     "balance.MinorityTask": "a result record built by balance.minority_task",
+    "app.require_voila": "no input: raises AppUnavailable when Voila is missing (app.voila_available is covered)",
+    "app.serve": "starts a Voila server and blocks until Ctrl-C; its checks run in app.App, covered here",
+    "course.build": "executes every notebook in a kernel (minutes): covered by tests/test_course.py",
+    "course.grade_notebook": "executes a submission in a kernel (seconds): covered by tests/test_course.py",
+    "course.grade": "executes submissions in kernels (seconds each): covered by tests/test_course.py",
+    "pages.copy_mathjax": "copies 12 MB of MathJax (slow here): covered by tests/test_pages.py",
+    "pages.write_page": "renders HTML and copies 12 MB of MathJax: pages.to_html is covered here",
+    "parallel.local_cluster": "starts a cluster of worker processes (seconds): covered by tests/test_parallel.py",
+    # result records: built by labkit itself from checked input, never by a learner
+    "course.ExerciseCells": "a record built by course.find_exercises",
+    "course.BuildResult": "a result record built by course.build",
+    "course.GradedNotebook": "a result record built by course.grade_notebook",
+    "data.TableInfo": "a record built by data.load_table",
+    "exercises.Exercise": "a registry record written in labkit/exercises/nbNN.py",
+    "exercises.Measured": "a record built by exercises.paired_verdict",
+    "exercises.Status": "the str enum check returns",
+    "lesson.Choice": "a result record built by lesson.best_on_validation",
+    "lesson.Images": "a result record built by lesson.load_images",
+    "lesson.RatioInterval": "a result record built by lesson.ratio_interval",
+    "lesson.Verdict": "a result record built by lesson.verdict",
+    "pages.Entry": "a record built by pages.read_entry",
+    "parameters.Parameter": "a record built by parameters.parse_parameters",
 }
 
-# Functions of other helpers' modules that fail the contract on this branch: their validation lands with
-# the helper named. They are marked xfail(strict=False) and not run here (run=False: without their checks a
-# bad call does all the work, e.g. trains, which would take minutes). The coordinator deletes a helper's
-# line when that work is merged. Every function of active, balance, metrics and select passes for real.
-XFAIL_HELPERS = {
-    "data": (
-        "data.flipped_labels", "data.load_images", "data.make_imbalanced", "data.read_cifar10_archive",
-    ),
-    "torch": (
-        "distill.backward_seconds", "distill.compute_teacher_logits", "distill.count_parameters",
-        "distill.distill", "distill.kd_loss", "distill.mlp_student", "distill.partial_update",
-        "distill.pseudo_labels", "distill.select_confident", "models.CifarResNet", "models.ConvAutoencoder",
-        "models.Normalize", "models.SmallCNN", "models.cifar_resnet", "models.conv_autoencoder",
-        "models.small_cnn", "models.torchvision_resnet", "train.evaluate", "train.fit", "train.load_checkpoint",
-        "train.one_cycle", "train.predict_logits", "train.random_crop_flip", "train.reconstruction_loss",
-        "train.save_checkpoint", "transfer.FrozenBatchNorm", "transfer.TransferNet", "transfer.blocks",
-        "transfer.extract_features", "transfer.feature_cache_key", "transfer.finetune", "transfer.freeze",
-        "transfer.imagenet_transfer", "transfer.label_sweep", "transfer.linear_probe", "transfer.network_method",
-        "transfer.predict_linear", "transfer.probe_method", "transfer.replace_head",
-    ),
-    "course": (
-        "exercises.check",
-    ),
-    "report": (
-        "notebook.resolve_notebook",
-    ),
-    "ui": (
-        "plots.active_learning_curves", "plots.decision_boundary", "plots.kd_grid", "plots.methods_with_ci",
-        "plots.metric_ci_plot", "plots.plot_accuracy_vs_k", "plots.plot_accuracy_vs_labels",
-        "plots.plot_class_counts", "plots.plot_reconstructions", "plots.queried_class_histogram",
-        "plots.queried_thumbnails", "plots.smoothing_curves", "plots.soft_targets", "plots.subset_map",
-        "plots.subset_maps", "widgets.ActiveExplorer", "widgets.DiversityExplorer", "widgets.KDExplorer",
-        "widgets.OracleGame", "widgets.SelectionExplorer", "widgets.TransferExplorer", "widgets.active_explorer",
-        "widgets.diversity_explorer", "widgets.imbalance_explorer", "widgets.kd_explorer", "widgets.oracle_game",
-    ),
-    "lesson": (
-        "stats.format_ci", "stats.mean_ci", "stats.paired_difference", "stats.summarize",
-    ),
+# Whole modules of plumbing, with the reason.
+EXEMPT_MODULES = {
+    "exercises.nb": "expected-answer functions (labkit/exercises/nbNN.py): only exercises.check calls them, with "
+                    "the notebook's own variables, and reports any error as the status 'error' (never raises)",
 }
-XFAIL_FUNCTIONS = {key: f"validation lands with helper {helper}" for helper, keys in XFAIL_HELPERS.items()
-                   for key in keys}
+
+
+def exempt_reason(key: str) -> str | None:
+    if key in EXEMPT:
+        return EXEMPT[key]
+    return next((why for prefix, why in EXEMPT_MODULES.items() if key.startswith(prefix)), None)
+
+# Bad inputs still accepted by a module another helper is editing (the notebook-concept modules balance,
+# active, select, metrics, transfer, distill): "key parameter:label" -> what is wrong. Reported to the
+# coordinator; the test checks they still fail, so a fix makes it say "delete this line".
+PENDING = {
+    "transfer.network_method y_pool:a label out of range":
+        "labels are not checked against the model's outputs: the model is built later, inside the method",
+    "transfer.network_method head:an unknown name":
+        "head is checked to be a str only; an unknown module name is found (or not) when the method runs",
+    "transfer.label_sweep y_pool:one entry short":
+        "y_pool's length is not checked against the pool the methods hold (label_sweep cannot see it)",
+}
 
 # Valid calls too slow to run here (the function's own tests run it).
 SLOW_VALID = {"transfer.imagenet_transfer": "a whole ResNet transfer run (~10 s): tests/test_transfer.py runs it"}
@@ -412,9 +419,9 @@ REGISTRY: dict[str, Entry] = {
     "data.make_imbalanced": E(lambda t: dict(n_samples=100, weights=(0.9, 0.1), n_features=5, n_informative=2,
                                              n_redundant=1, flip_y=0.01, random_state=0, shuffle=True)),
     "data.default_data_root": E(lambda t: dict()),
-    "data.load_images": E(lambda t: dict(name="digits", split="test", root=None, download=False)),
+    "data.load_images": E(lambda t: dict(source="digits", split="test", root=None, download=False)),
     "data.read_cifar10_archive": E(lambda t: dict(path=fake_cifar_archive(t), split="test")),
-    "data.class_names": E(lambda t: dict(name="digits")),
+    "data.class_names": E(lambda t: dict(source="digits", target=None)),
     "data.flipped_labels": E(lambda t: dict(n_samples=100, weights=(0.9, 0.1), flip_y=0.01, random_state=0)),
     # --- stats ----------------------------------------------------------------------------------------------
     "stats.mean_ci": E(lambda t: dict(values=np.array([0.5, 0.6, 0.7]), confidence=0.95)),
@@ -428,9 +435,8 @@ REGISTRY: dict[str, Entry] = {
     "core.set_seed": E(lambda t: dict(seed=0)),
     "core.get_device": E(lambda t: dict(prefer="cpu")),
     # --- exercises ------------------------------------------------------------------------------------------
-    "exercises.check": E(lambda t: dict(answer=3, expected=3, tol=0.0, hint="count again"),
-                         skip={"answer": "any answer is graded", "expected": "any value can be expected",
-                               "hint": "free text"}),
+    "exercises.check": E(lambda t: dict(exercise="01-1", answer=int((D()["yt"] == 1).sum()), y_test=D()["yt"]),
+                         skip={"answer": "any answer is graded (a wrong one is 'wrong', never an error)"}),
     # --- notebook -------------------------------------------------------------------------------------------
     "notebook.default_notebooks_dir": E(lambda t: dict()),
     "notebook.list_notebooks": E(lambda t: dict(directory=None)),
@@ -475,13 +481,18 @@ REGISTRY: dict[str, Entry] = {
     "transfer.extract_features": E(lambda t: dict(model=cnn(), X=tensors()[0], batch_size=4, device="cpu",
                                                   cache=False, progress=False),
                                    skip={"cache": "a string is a cache folder, by design"}),
-    "transfer.feature_cache_key": E(lambda t: dict(model=cnn(), X=tensors()[0])),
+    "transfer.feature_cache_key": E(lambda t: dict(model=cnn(), X=tensors()[0]),
+                                    skip={"X:images missing a dimension": "a hash of any tensor (its shape is part "
+                                                                          "of the key)"}),
     "transfer.finetune": E(lambda t: dict(model=cnn(), train=tensors(), unfreeze="all", head="fc", epochs=1,
                                           lr=0.01, progress=False, device="cpu")),
     "transfer.imagenet_transfer": E(lambda t: _imagenet_args(), skip={"cache": "a string is a cache folder, by design"}),
-    "transfer.freeze": E(lambda t: dict(model=cnn(), trainable=("fc",))),
+    "transfer.freeze": E(lambda t: dict(model=cnn(), trainable=("fc",)),
+                         skip={"trainable:an empty sequence": "() freezes everything, by design (documented)"}),
     "transfer.epochs_for_steps": E(lambda t: dict(n_samples=100, steps=20, batch_size=10)),
-    "transfer.label_sweep": E(lambda t: _label_sweep_args()),
+    "transfer.label_sweep": E(lambda t: _label_sweep_args(),
+                              skip={"y_test:one class": "a test set of one class is scored"},
+                              partners={"y_test": ("methods",)}),
     "transfer.network_method": E(lambda t: dict(build=lambda n: cnn(), X_pool=tensors()[0], y_pool=tensors()[1],
                                                 X_test=tensors()[0], steps=2, lr=0.01, unfreeze="all", head="fc",
                                                 batch_size=4, eval_batch_size=4, device="cpu"),
@@ -505,7 +516,7 @@ REGISTRY: dict[str, Entry] = {
     "distill.pseudo_labels": E(lambda t: dict(logits=logits())),
     "distill.select_confident": E(lambda t: dict(confidence=logits().softmax(1).max(1).values, min_confidence=0.4)),
     "distill.distill": E(lambda t: dict(teacher=cnn(), student=cnn(), data=tensors(), mode="kd", temperature=4.0,
-                                        alpha=0.5, min_confidence=0.0, teacher_batch_size=4, epochs=1, lr=0.01,
+                                        alpha=0.5, teacher_batch_size=4, epochs=1, lr=0.01,
                                         device="cpu", progress=False)),
     "distill.count_parameters": E(lambda t: dict(model=cnn(), trainable_only=True)),
     "distill.set_trainable": E(lambda t: dict(model=cnn(), trainable=("fc",))),
@@ -515,28 +526,23 @@ REGISTRY: dict[str, Entry] = {
                                                  device="cpu"),
                                   partners={"y": ("X",)}),
     # --- plots ----------------------------------------------------------------------------------------------
-    "plots.metric_ci_plot": E(lambda t: dict(summary=_summary(), metrics=["accuracy"], by="method", title="t"),
-                              skip={"title": "free text"}),
     "plots.decision_boundary": E(lambda t: dict(model=_fitted_2d(), X=D()["X"][:, :2], y=D()["y"], title="t",
                                                 resolution=20),
                                  skip={"title": "free text", "y:one class": "one class can be drawn"},
                                  partners={"y": ("X",)}),
-    "plots.plot_accuracy_vs_k": E(lambda t: dict(summary=_summary(["method", "k"]), metric="accuracy", by="method",
-                                                 title="t"), skip={"title": "free text"}),
     "plots.plot_class_counts": E(lambda t: dict(counts=pd.DataFrame({0: [3, 4], 1: [5, 2]}, index=["a", "b"]),
                                                 class_names=["x", "y"], title="t"), skip={"title": "free text"}),
     "plots.active_learning_curves": E(lambda t: dict(results=D()["results"], target=0.6, title="t"),
                                       skip={"title": "free text"}),
     "plots.queried_class_histogram": E(lambda t: dict(labeled=_bought(), y_pool=D()["y"], n_initial=10,
                                                       class_names=["a", "b", "c"], title="t"),
-                                       skip={"title": "free text", "y_pool:one class": "one class can be counted"}),
+                                       skip={"title": "free text", "y_pool:one class": "one class can be counted",
+                                             "y_pool:one entry short": "labeled holds pool indices, not the pool "
+                                                                       "size: any y_pool covering them is valid"}),
     "plots.queried_thumbnails": E(lambda t: dict(images=tensors()[0].numpy(), rows={"random": np.arange(4)},
                                                  labels=tensors()[1].numpy(), class_names=["a", "b", "c"], n=4,
                                                  title="t"),
                                   skip={"title": "free text", "labels:one class": "one class can be shown"}),
-    "plots.plot_accuracy_vs_labels": E(lambda t: dict(summary=_labels_summary(), metric="accuracy", by="method",
-                                                      x="per_class", tick_labels="labels_per_class", title="t"),
-                                       skip={"title": "free text"}),
     "plots.plot_reconstructions": E(lambda t: dict(X=tensors()[0].numpy(), X_hat=tensors()[0].numpy(), n=3,
                                                    title="t"), skip={"title": "free text"}),
     "plots.subset_map": E(lambda t: dict(ax=_ax(), background=D()["X"][:, :2], points=D()["X"][:10, :2],
@@ -552,8 +558,6 @@ REGISTRY: dict[str, Entry] = {
                                            class_names=["a", "b", "c"], title="t"), skip={"title": "free text"}),
     "plots.kd_grid": E(lambda t: dict(ax=_ax(), sweep=_sweep(), value="accuracy", baseline=0.5, title="t"),
                        skip={"title": "free text"}),
-    "plots.methods_with_ci": E(lambda t: dict(ax=_ax(), summary=_summary(), by="method", metric="accuracy",
-                                              title="t"), skip={"title": "free text"}),
     # --- widgets --------------------------------------------------------------------------------------------
     "widgets.imbalance_explorer": E(lambda t: dict(n_repeats=1, random_state=0, minority_share=0.1, method="under",
                                                    n_samples=200, flip_y=0.01)),
@@ -586,7 +590,214 @@ REGISTRY: dict[str, Entry] = {
                                            teacher=0.8, class_names=["a", "b", "c"])),
     "widgets.kd_explorer": E(lambda t: dict(sweep=_sweep(), example_logits=np.array([[2.0, 1.0, 0.1]]),
                                             baseline=0.5, teacher=0.8)),
+    # --- stats (new) ----------------------------------------------------------------------------------------
+    "stats.ci_text": E(lambda t: dict(mean=0.5, ci=0.1, n=5, digits=3, signed=False),
+                       skip={"mean:an out-of-range number": ANY_SIGN, "mean:NaN": "a NaN mean is a missing value by design: prints 'n/a (n = N)'",
+                              "ci:NaN": "a NaN half-width is 'no interval' by design (one run)"}),
+    "stats.paired_differences": E(lambda t: dict(df=D()["runs"], a="a", b="b", by="method", pair="repeat",
+                                                 value="accuracy", nan_policy="raise"),
+                                  skip={"a": "any value of column by (checked: names a)",
+                                        "b": "any value of column by (checked: names b)"}),
+    # --- lesson ---------------------------------------------------------------------------------------------
+    "lesson.Lesson": E(lambda t: dict(stem="contract", parameters={"N_REPEATS": 3}),
+                       skip={"stem": "free text: any stem names a results folder"}),
+    "lesson.StageTimer": E(lambda t: dict()),
+    "lesson.timer": E(lambda t: dict()),
+    "lesson.start": E(lambda t: dict(stem="contract", namespace={"N_REPEATS": 3, "other": 1}),
+                      skip={"stem": "free text: any stem names a results folder"}),
+    "lesson.results_dir": E(lambda t: dict(stem="contract"),
+                            skip={"stem": "free text: any stem names a results folder"}),
+    "lesson.ci_text": E(lambda t: dict(mean=0.5, ci=0.1, n=5, digits=3, signed=False),
+                        skip={"mean:an out-of-range number": ANY_SIGN, "mean:NaN": "a NaN mean is a missing value by design: prints 'n/a (n = N)'",
+                              "ci:NaN": "a NaN half-width is 'no interval' by design (one run)"}),
+    "lesson.verdict": E(lambda t: dict(diff=0.1, ci=0.05, n=5, a="a", b="b", metric="accuracy",
+                                       higher_is_better=True, digits=3),
+                        skip={"diff:an out-of-range number": ANY_SIGN, "a": "a free label", "b": "a free label",
+                              "metric": "free text",
+                              "ci:NaN": "a NaN half-width is 'no interval from n = 1' by design"}),
+    "lesson.compare": E(lambda t: dict(df=D()["runs"], a="a", b="b", by="method", pair="repeat", value="accuracy",
+                                       higher_is_better=True, metric=None, nan_policy="raise"),
+                        skip={"a": "any value of column by (checked: names a)",
+                              "b": "any value of column by (checked: names b)"}),
+    "lesson.verdict_table": E(lambda t: dict(df=D()["runs"], pairs=[("a", "b")], by="method", pair="repeat",
+                                             value="accuracy", within=None, higher_is_better=True)),
+    "lesson.best_on_validation": E(lambda t: dict(df=_split_runs(), by="method", value="accuracy",
+                                                  split_col="split", validation="validation", test="test",
+                                                  higher_is_better=True)),
+    "lesson.claim": E(lambda t: dict(text_or_verdict="a beats b"), skip={"text_or_verdict": "free text"}),
+    "lesson.expect": E(lambda t: dict(condition=True, effect="a beats b", strict=False),
+                       skip={"effect": "free text"}),
+    "lesson.load_images": E(lambda t: dict(name="digits", split="test", fallback=None, n=20, random_state=0)),
+    "lesson.pixel_features": E(lambda t: dict(X=tensors()[0]),
+                               skip={"X:images missing a dimension": "[1, 8, 8] is one 8-row image of 8 values"}),
+    "lesson.ratio_interval": E(lambda t: dict(numerators=[1.0, 2.0, 3.0], denominators=[1.0, 1.5, 2.0], n_boot=50,
+                                              random_state=0, statistic="median", confidence=0.95, paired=True,
+                                              nan_policy="raise")),
+    "lesson.reached": E(lambda t: dict(values=np.array([True, False, True]), noun="repeats"),
+                        skip={"noun": "free text"}),
+    "lesson.summary_cells": E(lambda t: dict(nb=_nb(), tags=("summary",)),
+                              skip={"tags": "any tag may be looked for"}),
+    "lesson.comparative_sentences": E(lambda t: dict(nb=_nb(), tags=("summary",), markdown=False),
+                                      skip={"tags": "any tag may be looked for"}),
+    "lesson.unlabelled_small_n": E(lambda t: dict(nb=_nb(), require_n=True)),
+    # --- parallel -------------------------------------------------------------------------------------------
+    "parallel.check_cluster": E(lambda t: dict(cluster="local", name="cluster"), skip={"name": "free text"}),
+    "parallel.require_distributed": E(lambda t: dict(what="a sweep"), skip={"what": "free text"}),
+    "parallel.usable_cores": E(lambda t: dict()),
+    "parallel.get_client": E(lambda t: dict(cluster=None)),
+    "parallel.shutdown": E(lambda t: dict()),
+    "parallel.where": E(lambda t: dict(n_jobs=1, cluster=None),
+                        skip={"n_jobs:an out-of-range int": "joblib reads any negative n_jobs as 'all but a few'"}),
+    "parallel.iter_jobs": E(lambda t: dict(fn=abs, jobs=[(1,), (-2,)], n_jobs=1, cluster=None, desc="jobs",
+                                           progress=False),
+                            skip={"desc": "free text",
+                                  "n_jobs:an out-of-range int": "joblib reads any negative n_jobs as 'all but a few'"}),
+    "parallel.run_jobs": E(lambda t: dict(fn=abs, jobs=[(1,), (-2,)], n_jobs=1, cluster=None, desc="jobs",
+                                          progress=False),
+                           skip={"desc": "free text",
+                                 "n_jobs:an out-of-range int": "joblib reads any negative n_jobs as 'all but a few'"}),
+    # --- parameters -----------------------------------------------------------------------------------------
+    "parameters.parameters_cell": E(lambda t: dict(nb_or_path=_nb())),
+    "parameters.notebook_parameters": E(lambda t: dict(nb_or_path=_nb())),
+    "parameters.parse_parameters": E(lambda t: dict(source="N_REPEATS = 3  # repeats\n"),
+                                     skip={"source": "any source: a line without an assignment is no parameter"}),
+    "parameters.parse_value": E(lambda t: dict(text="5"), skip={"text": "a bare word is a string value by design"}),
+    "parameters.parse_assignments": E(lambda t: dict(items=["N_REPEATS=3"]),
+                                      skip={"items:an empty sequence": "no -p option is valid"},
+                                      partners={"items": ("-p",)}),  # the CLI option the user typed
+    "parameters.check_names": E(lambda t: dict(values={"N_REPEATS": 2}, params=_params(), notebook="01"),
+                                skip={"notebook": "free text (the notebook's name in the message)"}),
+    "parameters.inject": E(lambda t: dict(nb=_nb(), values={"N_REPEATS": 2}, notebook="01"),
+                           skip={"notebook": "free text (the notebook's name in the message)"}),
+    # --- notebook (new) -------------------------------------------------------------------------------------
+    "notebook.prepare": E(lambda t: dict(path=_nb_file(t), parameters={"N_REPEATS": 2})),
+    "notebook.merge_run_json": E(lambda t: dict(folder=t / "merged", facts={"seconds": 1.0})),
+    "notebook.split_parameters": E(lambda t: dict(values={"N_REPEATS": 2}, paths=[_nb_file(t)])),
+    # --- pages ----------------------------------------------------------------------------------------------
+    "pages.mathjax_source": E(lambda t: dict()),
+    "pages.static_widgets": E(lambda t: dict(nb=_nb(), note="a note"), skip={"note": "free text"}),
+    "pages.widget_note": E(lambda t: dict(stem="01_imbalanced_svm"), skip={"stem": "free text"}),
+    "pages.to_html": E(lambda t: dict(nb=_nb(), stem="contract", static_url="_static"),
+                       skip={"stem": "free text", "static_url": "any relative URL"}),
+    "pages.title": E(lambda t: dict(nb=_nb())),
+    "pages.question": E(lambda t: dict(nb=_nb())),
+    "pages.main_figure": E(lambda t: dict(nb=_nb())),
+    "pages.write_thumbnail": E(lambda t: dict(nb=_nb(), path=t / "thumb.png", size=(48, 32))),
+    "pages.read_entry": E(lambda t: dict(out_dir=t, notebook=_nb_file(t))),
+    "pages.write_index": E(lambda t: dict(out_dir=t / "report", entries=[_page_entry()], profile="quick",
+                                          device=None)),
+    # --- app ------------------------------------------------------------------------------------------------
+    "app.voila_available": E(lambda t: dict()),
+    "app.free_port": E(lambda t: dict()),
+    "app.write_template": E(lambda t: dict(data_dir=t / "jupyter-data")),
+    "app.App": E(lambda t: dict(notebook=_nb_file(t), profile="quick", port=None)),
+    # --- course ---------------------------------------------------------------------------------------------
+    "course.find_exercises": E(lambda t: dict(nb=_nb())),
+    "course.student_version": E(lambda t: dict(nb=_nb(), use_nbgrader=False)),
+    "course.instructor_version": E(lambda t: dict(nb=_nb())),
+    "course.validate": E(lambda t: dict(nb=_nb(), name="01"), skip={"name": "free text (the name in messages)"}),
+    "course.write_csv": E(lambda t: dict(results=[_graded()], path=t / "grades.csv")),
+    # --- exercises (new) ------------------------------------------------------------------------------------
+    "exercises.exercise_ids": E(lambda t: dict(notebook="01")),
+    "exercises.get": E(lambda t: dict(exercise="01-1")),
+    "exercises.paired_verdict": E(lambda t: dict(df=D()["runs"], a="a", b="b", by="method", pair="repeat",
+                                                 value="accuracy", label=None),
+                                  skip={"a": "any value of column by (checked: names a)",
+                                        "b": "any value of column by (checked: names b)"}),
+    # --- data (new) -----------------------------------------------------------------------------------------
+    "data.is_builtin": E(lambda t: dict(source="digits"), skip={"source": "a predicate: any name gets an answer"}),
+    "data.source_kind": E(lambda t: dict(source="digits")),
+    "data.describe": E(lambda t: dict(source="digits", target=None)),
+    "data.load_table": E(lambda t: dict(path=_table_file(t), target="label", impute=None, drop=("note",),
+                                        categorical=(), max_categories=50, verbose=False),
+                        skip={"drop:an empty sequence": "dropping no column is valid"}),
+    # --- models (new) ---------------------------------------------------------------------------------------
+    "models.resolve_weights": E(lambda t: dict(arch="resnet18", weights="DEFAULT")),
+    "models.torchvision_model": E(lambda t: dict(arch="resnet18", weights=None)),
+    # --- train (new) ----------------------------------------------------------------------------------------
+    "train.prepare_images": E(lambda t: dict(x=tensors()[0], device="cpu", channels_last=False),
+                              skip={"x:images missing a dimension": "any shape of images is converted"}),
+    "train.image_batches": E(lambda t: dict(X=tensors()[0], batch_size=4, device="cpu", channels_last=False,
+                                            order=None, model=cnn()),
+                             skip={"model:None for a model": "model is optional (None: no channel check)"}),
+    # --- transfer (new) -------------------------------------------------------------------------------------
+    "transfer.default_cache_dir": E(lambda t: dict()),
+    "transfer.frozen": E(lambda t: dict(model=cnn(), trainable=("fc",)),
+                         skip={"trainable:an empty sequence": "() freezes everything, by design (documented)"}),
+    "transfer.unfreeze": E(lambda t: dict(model=cnn())),
+    # --- plots (new) ----------------------------------------------------------------------------------------
+    "plots.ci_plot": E(lambda t: dict(summary=_summary(["method", "k"]), x="k", y="accuracy", by="method",
+                                      kind=None, log_x=False, annotate=False, title="t"),
+                       skip={"title": "free text"}),
+    "plots.queried_class_shares": E(lambda t: dict(labeled=_bought(), y_pool=D()["y"], n_initial=10,
+                                                   class_names=["a", "b", "c"]),
+                                    skip={"y_pool:one class": "one class can be counted",
+                                          "y_pool:one entry short": "labeled holds pool indices, not the pool size: "
+                                                                    "any y_pool covering them is valid"}),
+    # --- widgets (new) --------------------------------------------------------------------------------------
+    "widgets.Explorer": E(lambda t: dict(controls=_controls(), rows=None, live=True)),
+    "widgets.ImbalanceExplorer": E(lambda t: dict(n_repeats=1, random_state=0, minority_share=0.1, method="under",
+                                                  n_samples=200, flip_y=0.01)),
 }
+
+
+def _split_runs() -> pd.DataFrame:
+    runs = data()["runs"]
+    return pd.concat([runs.assign(split="validation"), runs.assign(split="test")], ignore_index=True)
+
+
+def _nb():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    return new_notebook(cells=[
+        new_markdown_cell("# A notebook\n\n**Question:** does a beat b?"),
+        new_code_cell("N_REPEATS = 3  # repeats", metadata={"tags": ["parameters"]}),
+        new_markdown_cell("## Summary\n\nA beats b."),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+
+
+def _nb_file(folder: Path) -> Path:
+    import nbformat
+
+    path = folder / "99_contract.ipynb"
+    if not path.exists():
+        nbformat.write(_nb(), path)
+    return path
+
+
+def _params():
+    from labkit.parameters import Parameter
+
+    return [Parameter("N_REPEATS", "3", "repeats")]
+
+
+def _page_entry():
+    from labkit.pages import Entry
+
+    return Entry(stem="99_contract", title="A notebook", page="99_contract.html")
+
+
+def _graded():
+    from labkit.course import GradedNotebook
+
+    return GradedNotebook(notebook="01", rows=[dict(notebook="01", exercise="01-1", status="correct", message="")],
+                          seconds=1.0)
+
+
+def _table_file(folder: Path) -> Path:
+    path = folder / "table.csv"
+    if not path.exists():
+        d = data()
+        df = pd.DataFrame(d["X"], columns=[f"f{i}" for i in range(d["X"].shape[1])])
+        df.assign(label=d["y"], note="x").to_csv(path, index=False)
+    return path
+
+
+def _controls() -> dict:
+    import ipywidgets
+
+    return {"k": ipywidgets.IntSlider(value=1, min=0, max=5)}
 
 
 def _transfer_net_parts() -> dict:
@@ -626,11 +837,6 @@ def _label_sweep_args() -> dict:
 
 def _summary(by=("method",)) -> pd.DataFrame:
     return labkit.stats.summarize(data()["runs"], list(by), ["accuracy"])
-
-
-def _labels_summary() -> pd.DataFrame:
-    df = data()["runs"].assign(per_class=lambda f: f["k"] // 10, labels_per_class=lambda f: f["k"].astype(str))
-    return labkit.stats.summarize(df, ["method", "per_class", "labels_per_class"], ["accuracy"])
 
 
 def _bought() -> pd.DataFrame:
@@ -705,6 +911,8 @@ def bad_inputs(name: str, value) -> list[tuple[str, object]]:
         bad = X.float().clone()
         bad.view(-1)[0] = float("nan")
         return [("images with NaN", (bad, *value[1:])), ("labels one entry short", (X, y[:-1], *value[2:]))]
+    if isinstance(value, dict) and isinstance(value.get("cells"), list):
+        return [("a string for a notebook", "x.ipynb"), ("a dict that is no notebook", {"x": 1})]
     if isinstance(value, pd.DataFrame):
         return [("a string for a table", "x"), ("a table without its columns", pd.DataFrame({"other": [1]}))]
     if isinstance(value, nn.Module):
@@ -775,10 +983,27 @@ def labkit_errors() -> tuple[type[BaseException], ...]:
 
 
 def call(fn, kwargs: dict):
+    """``fn(**kwargs)`` (positional-only parameters passed by position); a generator is run to its end and a
+    context manager entered, so that checks made lazily count."""
+    import contextlib
+    import types
+
     import matplotlib.pyplot as plt
 
+    kwargs = dict(kwargs)
     try:
-        return fn(**kwargs)
+        params = inspect.signature(fn).parameters.values()
+    except ValueError:
+        params = []
+    args = [kwargs.pop(p.name) for p in params if p.kind is p.POSITIONAL_ONLY and p.name in kwargs]
+    try:
+        result = fn(*args, **kwargs)
+        if isinstance(result, types.GeneratorType):
+            result = list(result)
+        elif isinstance(result, contextlib.AbstractContextManager) and type(result).__name__.startswith("_Generator"):
+            with result:
+                pass
+        return result
     finally:
         plt.close("all")
 
@@ -798,6 +1023,7 @@ def _quiet(monkeypatch, tmp):
     monkeypatch.chdir(tmp)  # a call that writes where it should not writes here, not into the checkout
     matplotlib.use("Agg")
     monkeypatch.setenv("LABKIT_DATA", str(Path(__file__).parent / "no-data-here"))
+    monkeypatch.setenv("LABKIT_OUT", str(tmp / "out"))
     import warnings
 
     with warnings.catch_warnings():
@@ -810,12 +1036,13 @@ COVERED = sorted(k for k in FUNCTIONS if k in REGISTRY)
 
 
 def test_every_public_function_has_an_entry():
-    missing = [k for k in FUNCTIONS if k not in REGISTRY and k not in EXEMPT and not is_reproduction(k)]
+    missing = [k for k in FUNCTIONS if k not in REGISTRY and not exempt_reason(k) and not is_reproduction(k)]
     assert not missing, "new public function(s) with no entry in tests/test_contract.py REGISTRY (add a valid " \
                         f"call, or an EXEMPT reason): {missing}"
     stale = [k for k in [*REGISTRY, *EXEMPT] if k not in FUNCTIONS]
     assert not stale, f"registry entries for functions that no longer exist: {stale}"
     assert not [k for k in REGISTRY if is_reproduction(k)], "reproductions are exempt, not registered"
+    assert not [k for k in PENDING if k.split(" ")[0] not in REGISTRY], "PENDING names an unregistered function"
 
 
 @pytest.mark.parametrize("key", COVERED)
@@ -826,12 +1053,7 @@ def test_valid_call_runs(key, tmp):
     call(FUNCTIONS[key], REGISTRY[key].call(tmp))
 
 
-def _marks(key: str):
-    reason = XFAIL_FUNCTIONS.get(key)
-    return [pytest.mark.xfail(strict=False, run=False, reason=reason)] if reason else []
-
-
-@pytest.mark.parametrize("key", [pytest.param(k, marks=_marks(k)) for k in COVERED])
+@pytest.mark.parametrize("key", COVERED)
 def test_bad_input_is_refused_naming_the_parameter(key, tmp):
     entry = REGISTRY[key]
     fn = FUNCTIONS[key]
@@ -846,13 +1068,177 @@ def test_bad_input_is_refused_naming_the_parameter(key, tmp):
                 continue
             kwargs = entry.call(tmp)
             kwargs[name] = bad
+            pending = f"{key} {name}:{label}" in PENDING
             try:
                 call(fn, kwargs)
             except errors as err:
                 if not names_parameter(str(err), (name, *entry.partners.get(name, ()))):
-                    failures.append(f"{name} = {label}: {type(err).__name__} does not name {name!r}: {err}")
+                    problem = f"{name} = {label}: {type(err).__name__} does not name {name!r}: {err}"
+                elif pending:
+                    problem = f"{name} = {label}: fixed — delete its line in PENDING"
+                    pending = False
+                else:
+                    continue
             except Exception as err:  # noqa: BLE001 - any other exception is a contract failure
-                failures.append(f"{name} = {label}: {type(err).__name__} (not ValueError/TypeError): {err}")
+                problem = f"{name} = {label}: {type(err).__name__} (not ValueError/TypeError): {err}"
             else:
-                failures.append(f"{name} = {label}: accepted silently")
+                problem = f"{name} = {label}: accepted silently"
+            if not pending:
+                failures.append(problem)
     assert not failures, f"{key}:\n  " + "\n  ".join(failures)
+
+
+# --- issue 13's examples, one by one --------------------------------------------------------------------------
+# Every example the issue lists as "accepted silently" or "unclear": (id, the bad call, names its error may
+# use). Damaged files and offline weights are tested where the files are read: tests/test_data.py
+# (test_damaged_fashion_mnist_file_..., test_damaged_cifar10_archive_...), tests/test_train.py
+# (test_damaged_checkpoints_raise_value_error_naming_the_file) and tests/test_transfer.py
+# (test_every_offline_path_to_imagenet_weights_raises_weights_unavailable).
+
+
+def _nan_images():
+    X, y = tensors()
+    X = X.float() / 255
+    X[0, 0, 0, 0] = float("nan")
+    return X, y
+
+
+def _fit(**kw):
+    from labkit import train
+
+    args = dict(model=cnn(), train=tensors(), epochs=1, lr=0.01, batch_size=4, device="cpu", progress=False,
+                random_state=0) | kw
+    return train.fit(**args)
+
+
+def _active(fn, **kw):
+    from labkit import active
+
+    d = data()
+    args = dict(estimator=lr(), X_pool=d["X"], y_pool=d["y"], X_test=d["Xt"], y_test=d["yt"], n_initial=10,
+                batch_size=5, budget=20, random_state=0) | kw
+    if fn == "run":
+        return active.run(strategy=args.pop("strategy", "margin"), **args)
+    return active.compare(strategies=["random"], n_repeats=1, progress=False, **args)
+
+
+def _distill(**kw):
+    from labkit import distill
+
+    return distill.distill(cnn(), cnn(), tensors(), epochs=1, lr=0.01, device="cpu", progress=False,
+                           teacher_batch_size=4, **kw)
+
+
+def _one_class(y):
+    return np.zeros_like(y)
+
+
+def _nan_labels(y):
+    y = y.astype(float)
+    y[0] = np.nan
+    return y
+
+
+def _lm(name):
+    return importlib.import_module(f"labkit.{name}")
+
+
+ISSUE_13 = [
+    # accepted silently
+    ("fit NaN images", lambda: _fit(train=_nan_images()), ("train",)),
+    ("fit float images 0..255", lambda: _fit(train=(tensors()[0].float(), tensors()[1])), ("train", "255")),
+    ("fit lr=1e6", lambda: _fit(lr=1e6, epochs=2), ("lr", "learning rate")),
+    ("fit NaN loss_fn", lambda: _fit(loss_fn=lambda out, y, *rest: out.sum() * float("nan")), ("loss_fn",)),
+    ("evaluate NaN images", lambda: _lm("train").evaluate(cnn(), _nan_images(), device="cpu"), ("data",)),
+    ("predict_logits NaN images", lambda: _lm("train").predict_logits(cnn(), _nan_images()[0], device="cpu"), ("X",)),
+    ("extract_features NaN images",
+     lambda: _lm("transfer").extract_features(cnn(), _nan_images()[0], device="cpu", cache=False), ("X",)),
+    ("distill NaN images", lambda: _lm("distill").distill(
+        cnn(), cnn(), _nan_images(), epochs=1, lr=0.01, device="cpu", progress=False), ("data", "X")),
+    ("finetune NaN images", lambda: _lm("transfer").finetune(cnn(), _nan_images(), epochs=1, lr=0.01, device="cpu",
+                                                            progress=False), ("train",)),
+    ("partial_update NaN images", lambda: _lm("distill").partial_update(cnn(), _nan_images(), epochs=1, lr=0.01,
+                                                                       device="cpu", progress=False), ("train",)),
+    ("Normalize mean=(nan,)", lambda: _lm("models").Normalize((float("nan"),), (1.0,)), ("mean",)),
+    ("Normalize std=(inf,)", lambda: _lm("models").Normalize((0.5,), (float("inf"),)), ("std",)),
+    ("small_cnn mean=(nan,)", lambda: _lm("models").small_cnn(1, 3, mean=(float("nan"),), std=(1.0,)), ("mean",)),
+    ("FrozenBatchNorm eps=-1", lambda: _lm("transfer").FrozenBatchNorm(4, eps=-1), ("eps",)),
+    ("one_cycle total_steps=0", lambda: _lm("train").one_cycle(5, total_steps=0), ("total_steps",)),
+    ("one_cycle negative step", lambda: _lm("train").one_cycle(-1, total_steps=10), ("step",)),
+    ("one_cycle warmup=1.5", lambda: _lm("train").one_cycle(3, total_steps=10, warmup=1.5), ("warmup",)),
+    ("kd_loss NaN logits", lambda: _lm("distill").kd_loss(logits() * float("nan"), logits()), ("student_logits",)),
+    ("pseudo_labels NaN logits", lambda: _lm("distill").pseudo_labels(logits() * float("nan")), ("logits",)),
+    ("select_confident confidence > 1",
+     lambda: _lm("distill").select_confident(logits().softmax(1).max(1).values + 1, 0.5), ("confidence",)),
+    ("select_confident min_confidence > 1",
+     lambda: _lm("distill").select_confident(logits().softmax(1).max(1).values, 1.5), ("min_confidence",)),
+    ("active.run single-class y_test", lambda: _active("run", y_test=_one_class(data()["yt"])), ("y_test",)),
+    ("active.run NaN y_test", lambda: _active("run", y_test=_nan_labels(data()["yt"])), ("y_test",)),
+    ("active.compare single-class y_test", lambda: _active("compare", y_test=_one_class(data()["yt"])), ("y_test",)),
+    ("active.compare NaN y_test", lambda: _active("compare", y_test=_nan_labels(data()["yt"])), ("y_test",)),
+    ("evaluate_minority minority=7",
+     lambda: _lm("balance").evaluate_minority(fitted_lr(), data()["Xt"], data()["yt"], minority=7), ("minority",)),
+    ("seed_model y one short",
+     lambda: _lm("select").seed_model(data()["X"], data()["y"][:-1], np.arange(15), random_state=0), ("y", "X")),
+    ("network_method y one short",
+     lambda: _lm("transfer").network_method(lambda n: cnn(), tensors()[0], tensors()[1][:-1], tensors()[0], steps=1,
+                                            lr=0.01, device="cpu"), ("y_pool", "X_pool")),
+    ("load_images download='no'", lambda: _lm("data").load_images("fashion_mnist", download="no"), ("download",)),
+    ("fit progress='no'", lambda: _fit(progress="no"), ("progress",)),
+    ("expect strict='no'", lambda: _lm("lesson").expect(False, "an effect", strict="no"), ("strict",)),
+    ("load_checkpoint strict='no'", lambda: _lm("train").load_checkpoint(cnn(), saved_checkpoint(Path.cwd()),
+                                                                         strict="no"), ("strict",)),
+    ("make_imbalanced flip_y=True", lambda: _lm("data").make_imbalanced(100, flip_y=True), ("flip_y",)),
+    ("mean_ci drops a NaN", lambda: _lm("stats").mean_ci([0.5, float("nan"), 0.7]), ("values", "nan_policy")),
+    ("balance.compare methods=[]",
+     lambda: _lm("balance").compare(data()["X"], (data()["y"] == 0).astype(int), methods=[], n_repeats=1), ("methods",)),
+    ("run strategy='entropy' beta='x'", lambda: _active("run", strategy="entropy", beta="x"), ("beta",)),
+    ("distill mode='kd' min_confidence=1.5", lambda: _distill(mode="kd", min_confidence=1.5), ("min_confidence",)),
+    # unclear
+    ("fit device='cuda:7'", lambda: _fit(device="cuda:7"), ("device",)),
+    ("imagenet_transfer feature_batch_size=0",
+     lambda: _lm("transfer").imagenet_transfer(**(_imagenet_args() | {"feature_batch_size": 0})),
+     ("feature_batch_size",)),
+    ("kcenter_subset k=0", lambda: _lm("select").kcenter_subset(data()["X"], 0, random_state=0), ("k",)),
+    ("fit labels out of range", lambda: _fit(train=(tensors()[0], tensors()[1] + 10)), ("train", "y")),
+    ("fit float labels", lambda: _fit(train=(tensors()[0], tensors()[1].float())), ("train", "y")),
+    ("fit wrong channel count", lambda: _fit(train=(tensors()[0].repeat(1, 3, 1, 1), tensors()[1])), ("train",)),
+    ("fit_and_score NaN X_train",
+     lambda: _lm("select").fit_and_score(lr(), _nan_rows(data()["X"]), data()["y"], data()["Xt"], data()["yt"]),
+     ("X_train",)),
+    ("seed_model 1-D X", lambda: _lm("select").seed_model(data()["X"][:, 0], data()["y"], np.arange(15)), ("X",)),
+    ("evaluate_selection mismatched y",
+     lambda: _lm("select").evaluate_selection(**(REGISTRY["select.evaluate_selection"].call(Path.cwd())
+                                                 | {"y": data()["y"][:-1]})), ("y", "X")),
+    ("evaluate_minority NaN X_test",
+     lambda: _lm("balance").evaluate_minority(fitted_lr(), _nan_rows(data()["Xt"]), data()["yt"], minority=2),
+     ("X_test",)),
+    ("make_imbalanced n_redundant=-1", lambda: _lm("data").make_imbalanced(100, n_redundant=-1), ("n_redundant",)),
+    ("predict_logits model None", lambda: _lm("train").predict_logits(None, tensors()[0]), ("model",)),
+    ("fit model a string", lambda: _fit(model="resnet"), ("model",)),
+]
+
+
+def _nan_rows(X):
+    X = X.copy()
+    X[0, 0] = np.nan
+    return X
+
+
+@pytest.mark.parametrize("example, bad_call, names", ISSUE_13, ids=[e[0] for e in ISSUE_13])
+def test_issue_13_example_raises_naming_its_parameter(example, bad_call, names):
+    with pytest.raises(labkit_errors()) as info:
+        call(lambda: bad_call(), {})
+    assert names_parameter(str(info.value), names), f"{example}: {type(info.value).__name__}: {info.value}"
+
+
+def test_fit_with_a_huge_learning_rate_stops_in_the_first_epoch_and_keeps_finite_weights():
+    import torch
+
+    from labkit import train
+
+    model = cnn()
+    with pytest.raises(ValueError, match=r"epoch 1\b") as info:
+        train.fit(model, tensors(), epochs=3, lr=1e6, batch_size=4, device="cpu", progress=False, random_state=0)
+    assert "learning rate" in str(info.value) or "lr" in str(info.value)
+    assert all(torch.isfinite(p).all() for p in model.parameters())

@@ -87,6 +87,9 @@ def paired_verdict(df, a, b, *, by: str, pair: str, value: str, label: str | Non
 
 def exercise_ids(notebook: str | None = None) -> list[str]:
     """Every registered exercise id (``"01-1"``, ...), or only those of ``notebook`` (``"01"``)."""
+    if notebook is not None and f"nb{notebook}" not in NOTEBOOK_MODULES:
+        known = sorted(n.removeprefix("nb") for n in NOTEBOOK_MODULES)
+        raise ValueError(f"notebook must be one of {known} or None, got {notebook!r}")
     ids = []
     for name in NOTEBOOK_MODULES:
         if notebook is None or name == f"nb{notebook}":
