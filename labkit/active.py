@@ -37,6 +37,7 @@ from labkit._validation import (
     check_bool,
     check_choice,
     check_class_labels,
+    check_classes,
     check_estimator,
     check_int,
     check_k,
@@ -413,11 +414,9 @@ def seed_indices(y_pool, n_initial: int, *, random_state: RandomState = None,
     such as digits); otherwise it is drawn again — on a rare positive class (10 % fraud) 20 random rows hold
     no positive about one time in eight. Raises ``ValueError`` after ``max_draws`` draws.
     """
-    y_pool = np.asarray(y_pool).reshape(-1)
+    y_pool = check_classes(y_pool, "y_pool", min_classes=2)
     max_draws = check_int(max_draws, "max_draws", low=1)
     rng = as_generator(random_state)
-    if len(np.unique(y_pool)) < 2:
-        raise ValueError(f"y_pool must hold at least two classes, got only {np.unique(y_pool).tolist()}")
     for _ in range(max_draws):
         first = initial_indices(len(y_pool), n_initial, random_state=rng)
         if len(np.unique(y_pool[first])) >= 2:

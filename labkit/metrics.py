@@ -572,10 +572,22 @@ def measures_in(group: str) -> list[str]:
     return [name for name, m in MEASURES.items() if m.group == group]
 
 
-def _measure(name) -> Measure:
-    if name not in MEASURES:
-        raise ValueError(f"measure must be one of {list(MEASURES)}, got {name!r}")
+def _measure(name, param: str = "measure") -> Measure:
+    if not isinstance(name, str) or name not in MEASURES:
+        raise ValueError(f"{param} must be one of {list(MEASURES)}, got {name!r}")
     return MEASURES[name]
+
+
+def _check_measures(measures, param: str = "measures") -> list[str]:
+    """A non-empty list of :data:`MEASURES` names (a single string is refused: it would be read letter by letter)."""
+    if isinstance(measures, str) or not hasattr(measures, "__iter__"):
+        raise TypeError(f"{param} must be a list of measure names, got {measures!r}")
+    measures = list(measures)
+    if not measures:
+        raise ValueError(f"{param} is empty: name at least one of {list(MEASURES)}")
+    for m in measures:
+        _measure(m, param)
+    return measures
 
 
 def _direction(v) -> str:
@@ -623,11 +635,10 @@ def compare_subsets(results, pairs, *, measures=None, by: str = "subset", pair: 
 
     if not isinstance(results, pd.DataFrame):
         raise TypeError(f"results must be a pandas DataFrame, got {type(results).__name__}")
-    measures = [m for m in MEASURES if m in results.columns] if measures is None else list(measures)
+    measures = [m for m in MEASURES if m in results.columns] if measures is None else _check_measures(measures)
     if not measures:
         raise ValueError(f"results has none of the measures {list(MEASURES)} (columns: {list(results.columns)})")
     for m in measures:
-        _measure(m)
         if m not in results.columns:
             raise ValueError(f"measure {m!r} is not a column of results (columns: {list(results.columns)})")
     pairs = list(pairs)
@@ -656,7 +667,7 @@ def direction_table(verdicts, *, measures=None):
 
     if not isinstance(verdicts, pd.DataFrame) or not {"a", "b", "measure", "direction"} <= set(verdicts.columns):
         raise TypeError("verdicts must be a DataFrame from compare_subsets")
-    rows = verdicts if measures is None else verdicts[verdicts["measure"].isin(list(measures))]
+    rows = verdicts if measures is None else verdicts[verdicts["measure"].isin(_check_measures(measures))]
     one_b = rows["b"].nunique() == 1
     names = [str(a) if one_b else f"{a} vs {b}" for a, b in zip(rows["a"], rows["b"], strict=True)]
     grid = rows.assign(column=names, cell=rows["direction"].replace({NO_DIFFERENCE: "–"})).pivot(

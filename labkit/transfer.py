@@ -698,11 +698,13 @@ def evaluation_modes(model: nn.Module, X, y, *, batch_sizes: Sequence[int] = (16
     the evaluation did to it).
     """
     from labkit import train as engine
-    from labkit._validation import check_device
+    from labkit._validation import check_device, check_targets
 
     check_module(model, "model")
     X = check_images(X, "X", caller="evaluation_modes")
     y = torch.as_tensor(check_labels(np.asarray(y), len(X)), dtype=torch.int64)
+    outputs = engine.predict_logits(model, X[:1], device="cpu").shape[1]
+    y = check_targets(y, "y", num_classes=outputs)
     if isinstance(batch_sizes, int | str) or not len(batch_sizes):
         raise ValueError(f"batch_sizes must be a non-empty sequence of ints, got {batch_sizes!r}")
     batch_sizes = [check_int(b, "batch_sizes[i]", low=2) for b in batch_sizes]

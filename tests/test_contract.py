@@ -79,6 +79,8 @@ EXEMPT = {
     "lesson.Verdict": "a result record built by lesson.verdict",
     "pages.Entry": "a record built by pages.read_entry",
     "parameters.Parameter": "a record built by parameters.parse_parameters",
+    "active.PoolData": "a result record built by active.pool_and_test",
+    "metrics.Measure": "a record of the metrics.MEASURES table (what a measure is, which way is better)",
 }
 
 # Whole modules of plumbing, with the reason.
@@ -175,6 +177,51 @@ def balance_verdicts():
                          "diff": [0.3, -0.01], "ci": [0.1, 0.05], "n": [6, 6],
                          "verdict": ["better", "no detectable difference"], "indicative": [False, False]})
 
+
+
+def _fraud_csv(tmp):
+    from userdata import make_fraud_csv
+
+    path = Path(tmp) / "fraud.csv"
+    if not path.exists():
+        make_fraud_csv(path, n=120, seed=0)
+    return str(path)
+
+
+def _subset_runs():
+    rng = np.random.default_rng(0)
+    rows = [{"subset": s, "repeat": r, "vendi": base + rng.normal(0, 0.1)}
+            for s, base in (("kcenter", 3.0), ("random", 2.0)) for r in range(6)]
+    return pd.DataFrame(rows)
+
+
+def _subset_verdicts():
+    from labkit import metrics
+
+    return metrics.compare_subsets(_subset_runs(), [("kcenter", "random")], measures=["vendi"])
+
+
+def _subset_verdict():
+    from labkit import lesson
+
+    return lesson.compare(_subset_runs(), "kcenter", "random", by="subset", pair="repeat", value="vendi")
+
+
+def _recorded_run(tmp):
+    import json
+
+    folder = Path(tmp) / "report" / "01_x"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "run.json").write_text(json.dumps({"profile": "smoke", "headlines": ["h"], "runner_seconds": 1.0}))
+    return str(folder.parent)
+
+
+def _marked_readme(tmp):
+    from labkit import results
+
+    path = Path(tmp) / "README.md"
+    path.write_text(f"x\n{results.START}\n{results.END}\n")
+    return str(path)
 
 def cnn():
     from labkit import models
@@ -738,6 +785,28 @@ REGISTRY: dict[str, Entry] = {
     "widgets.Explorer": E(lambda t: dict(controls=_controls(), rows=None, live=True)),
     "widgets.ImbalanceExplorer": E(lambda t: dict(n_repeats=1, random_state=0, minority_share=0.1, method="under",
                                                   n_samples=200, flip_y=0.01)),
+    # --- added with the notebooks' own-data and verdict work -----------------------------------------------
+    "active.seed_indices": E(lambda t: dict(y_pool=D()["y"], n_initial=6, random_state=0, max_draws=10),
+                             skip={"y_pool:one entry short": "any length (a pool has no partner here)"}),
+    "active.pool_and_test": E(lambda t: dict(source=_fraud_csv(t), target="is_fraud", test_size=0.25,
+                                             random_state=0)),
+    "active.labels_needed": E(lambda t: dict(results=D()["results"], target=0.6)),
+    "distill.split_sizes": E(lambda t: dict(available=100, wanted={"teacher": 50, "pool": 20}, minimum=1)),
+    "metrics.measures_in": E(lambda t: dict(group="diversity")),
+    "metrics.compare_subsets": E(lambda t: dict(results=_subset_runs(), pairs=[("kcenter", "random")],
+                                                measures=["vendi"], by="subset", pair="repeat"),
+                                 skip={"pairs": "any (a, b) values of column by"}),
+    "metrics.difference_sentence": E(lambda t: dict(v=_subset_verdict(), label="Vendi score", digits=3),
+                                     skip={"label": "free text: how the sentence names the measure"}),
+    "metrics.direction_table": E(lambda t: dict(verdicts=_subset_verdicts(), measures=["vendi"])),
+    "metrics.noticed": E(lambda t: dict(verdicts=_subset_verdicts(), a="kcenter", b="random", digits=3)),
+    "metrics.standing": E(lambda t: dict(verdicts=_subset_verdicts(), a="kcenter", measure="vendi", digits=3)),
+    "results.read_runs": E(lambda t: dict(out_dir=_recorded_run(t))),
+    "results.results_markdown": E(lambda t: dict(out_dir=_recorded_run(t))),
+    "results.update_readme": E(lambda t: dict(readme=_marked_readme(t), out_dir=_recorded_run(t))),
+    "transfer.evaluation_modes": E(lambda t: dict(model=cnn(), X=tensors()[0], y=tensors()[1], batch_sizes=(4, 12),
+                                                  device="cpu"),
+                                   partners={"y": ("X",)}),
 }
 
 
