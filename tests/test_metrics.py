@@ -438,7 +438,7 @@ def test_small_n_is_labelled_indicative(rng):
 
 def test_compare_subsets_rejects_bad_input(rng):
     results = _subset_results(rng)
-    with pytest.raises(ValueError, match="measure must be one of"):
+    with pytest.raises(ValueError, match="measures must be one of"):
         metrics.compare_subsets(results, [("k-center", "random")], measures=["accuracy"])
     with pytest.raises(ValueError, match="is not a column of results"):
         metrics.compare_subsets(results, [("k-center", "random")], measures=["js_class"])
