@@ -183,6 +183,9 @@ def test_app_without_voila_says_what_to_install(monkeypatch, capsys):
 
 
 def test_app_serves_on_localhost_with_a_token_in_the_profile(tmp_path):
+    import nbformat
+
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "01_x.ipynb")
     served = app.App(tmp_path / "01_x.ipynb", profile="smoke", port=8123, env={"LABKIT_CLUSTER": "local"})
     cmd = served.command(served.notebook)
     assert "--Voila.ip=127.0.0.1" in cmd and "--port=8123" in cmd and "--no-browser" in cmd
