@@ -23,8 +23,10 @@ def _code_lines(number: str) -> list[str]:
     from labkit import notebook
 
     nb = nbformat.read(notebook.resolve_notebook(number), as_version=4)
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")  # quoted in the text on purpose
     return [line.strip() for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines()
-            if len(line.strip()) >= 20 and ("=" in line or "(" in line) and not line.lstrip().startswith("#")]
+            if len(line.strip()) >= 20 and ("=" in line or "(" in line) and not line.lstrip().startswith("#")
+            and line.strip() not in prose]
 
 
 def _have_voila() -> bool:
