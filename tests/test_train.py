@@ -147,7 +147,9 @@ def test_random_state_makes_runs_repeatable():
 def test_tensor_and_dataset_paths_agree_on_a_full_batch():
     X, y = toy_images(32)
     a, b = tiny(0), tiny(0)
-    common = dict(epochs=2, lr=0.1, batch_size=32, schedule="constant", **FAST)
+    # plain float32: the test compares the two data paths, not bf16 rounding (which magnifies the order in
+    # which a thread count sums, and made this flaky in a full run)
+    common = dict(epochs=2, lr=0.1, batch_size=32, schedule="constant", amp=False, channels_last=False, **FAST)
     ha = train.fit(a, (X, y), **common)
     hb = train.fit(b, torch.utils.data.TensorDataset(X, y), **common)
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
