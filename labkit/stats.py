@@ -21,15 +21,22 @@ SMALL_N = 5  # fewer repeats than this: an interval is indicative only
 NAN_POLICIES = ("raise", "omit")
 
 
+def _nan_found(missing, nan_policy: str, what: str) -> None:
+    """The one NaN rule: ``missing`` (a boolean mask) raises under ``nan_policy="raise"``, else is reported
+    in a warning (the caller then drops those values)."""
+    count, total = int(np.sum(missing)), len(missing)
+    if nan_policy == "raise":
+        raise ValueError(f"{what} contains {count} NaN of {total} values; a NaN is a failed or missing run — "
+                         "fix it, or pass nan_policy='omit' to drop them (with a warning)")
+    warnings.warn(f"{what}: dropped {count} NaN of {total} values (nan_policy='omit')", RuntimeWarning,
+                  stacklevel=4)
+
+
 def _drop_nan(arr: np.ndarray, nan_policy: str, what: str) -> np.ndarray:
     check_choice(nan_policy, "nan_policy", NAN_POLICIES)
     missing = np.isnan(arr)
     if missing.any():
-        if nan_policy == "raise":
-            raise ValueError(f"{what} contains {int(missing.sum())} NaN of {arr.size} values; a NaN is a failed "
-                             "or missing run — fix it, or pass nan_policy='omit' to drop them (with a warning)")
-        warnings.warn(f"{what}: dropped {int(missing.sum())} NaN of {arr.size} values (nan_policy='omit')",
-                      RuntimeWarning, stacklevel=3)
+        _nan_found(missing, nan_policy, what)
         arr = arr[~missing]
     return arr
 
@@ -149,13 +156,9 @@ def paired_differences(df: pd.DataFrame, a, b, *, by: str, pair: str | Sequence[
         raise TypeError(f"value must be one column name, got {value!r}")
     check_columns(df, value, "value")
     rows = df[df[by].isin([a, b])]
-    bad = rows[value].isna()
+    bad = rows[value].isna().to_numpy()
     if bad.any():
-        if nan_policy == "raise":
-            raise ValueError(f"column {value!r} has {int(bad.sum())} NaN in the rows of {a!r} and {b!r}; "
-                             "pass nan_policy='omit' to drop them (with a warning)")
-        warnings.warn(f"paired_differences: dropped {int(bad.sum())} NaN rows of {value!r} (nan_policy='omit')",
-                      RuntimeWarning, stacklevel=2)
+        _nan_found(bad, nan_policy, f"column {value!r} in the rows of {a!r} and {b!r}")
     wide = df.pivot_table(index=pair_cols, columns=by, values=value)
     for name, side in ((a, "a"), (b, "b")):
         if name not in wide.columns:
