@@ -189,8 +189,9 @@ def bootstrap_committee_votes(estimator, X_labeled, y_labeled, X, *, n_members: 
 
     Returns ``(votes, classes)``: ``votes[m, i]`` is member m's predicted class for ``X[i]``, as an index
     into ``classes`` (the labels seen in ``y_labeled``). A bootstrap sample with one class votes for it.
-    ``n_jobs`` members are fitted at a time, in threads (``None``: 1, or joblib's ``parallel_config``);
-    the votes do not depend on it.
+    ``n_jobs`` members are fitted at a time in joblib's workers (processes unless ``parallel_config``
+    says otherwise; ``None``: 1, or joblib's ``parallel_config``); the votes do not depend on it. A member's
+    warnings, such as a ConvergenceWarning, are printed by its worker when it runs in another process.
     """
     check_estimator(estimator, methods=("fit", "predict"))
     n_members = check_int(n_members, "n_members", low=1)
@@ -275,7 +276,7 @@ def boltzmann_strategy(beta: float = DEFAULT_BETA, method: str = "entropy") -> S
 def qbc_strategy(n_members: int = DEFAULT_N_MEMBERS, *, n_jobs: int | None = None) -> Strategy:
     """Query-by-committee: top-k vote entropy of a bootstrap committee of clones of the model.
 
-    ``n_jobs`` committee members are fitted at a time, in threads (``None``: 1, or joblib's
+    ``n_jobs`` committee members are fitted at a time in joblib's workers (``None``: 1, or joblib's
     ``parallel_config``); the picks do not depend on it.
     """
     n_members = check_int(n_members, "n_members", low=1)
@@ -701,13 +702,14 @@ def _beta(beta) -> float:
 
 
 def _n_threads(n_jobs, *, cap: int | None) -> int:
-    """Threads to use for ``n_jobs`` (``None``: joblib's ``parallel_config``, else 1; ``-1``: every core)."""
+    """Workers (BLAS threads for k-center, processes for the committee) for ``n_jobs`` (``None``: joblib's
+    ``parallel_config``, else 1; ``-1``: every core)."""
     from joblib import effective_n_jobs
 
     if n_jobs is not None:
         n_jobs = check_int(n_jobs, "n_jobs")
         if n_jobs == 0:
-            raise ValueError("n_jobs must be a positive number of threads, -1 (every core) or None, got 0")
+            raise ValueError("n_jobs must be a positive number of workers, -1 (every core) or None, got 0")
     n = max(1, effective_n_jobs(n_jobs))
     return n if cap is None else min(n, cap)
 
@@ -736,32 +738,59 @@ def _predict_rows(predict: Callable, X: np.ndarray, rows: np.ndarray) -> np.ndar
     return out
 
 
-def _committee_votes(estimator, Xl, yl, X, rows, n_members: int, rng: np.random.Generator,
-                     n_threads: int) -> tuple[np.ndarray, np.ndarray]:
-    """Votes of a bootstrap committee on ``X[rows]`` (``rows=None``: every row); see
-    :func:`bootstrap_committee_votes`. The bootstrap rows are drawn first, in member order, so the
-    members can be fitted in any order, or at once in threads, with the same votes."""
+def _fit_member(estimator, X: np.ndarray, y: np.ndarray, sample: np.ndarray):
+    """A fresh clone of ``estimator`` fitted on the rows ``sample`` of ``(X, y)`` (module level, so
+    joblib's workers can call it; the labelled set travels once per query, the samples as indices)."""
     from sklearn.base import clone
 
+    return clone(estimator).fit(X[sample], y[sample])
+
+
+def _committee_votes(estimator, Xl, yl, X, rows, n_members: int, rng: np.random.Generator,
+                     n_jobs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Votes of a bootstrap committee on ``X[rows]`` (``rows=None``: every row); see
+    :func:`bootstrap_committee_votes`. The bootstrap rows are drawn first, in member order, so the
+    members can be fitted in any order, or at once in ``n_jobs`` joblib workers, with the same votes.
+
+    With ``n_jobs > 1`` the fits go to joblib's workers (processes by default: a scikit-learn fit holds
+    the GIL for much of its time, so threads gave no speed-up) and come back as small fitted members. The
+    pool never leaves this process: it is read a block at a time, each block once for all members, in
+    ``n_jobs`` threads.
+    """
     classes = np.unique(yl)
     rows = np.arange(len(X)) if rows is None else rows
     draws = [rng.integers(0, len(Xl), size=len(Xl)) for _ in range(n_members)]
+    seen = [np.unique(yl[sample]) for sample in draws]
+    votes = np.empty((n_members, len(rows)), dtype=np.intp)
+    for m in range(n_members):
+        if len(seen[m]) == 1:  # a bootstrap sample with one class votes for it
+            votes[m] = np.searchsorted(classes, seen[m][0])
+    to_fit = [m for m in range(n_members) if len(seen[m]) > 1]
 
-    def member(sample):
-        seen = np.unique(yl[sample])
-        if len(seen) == 1:
-            return np.full(len(rows), np.searchsorted(classes, seen[0]), dtype=np.intp)
-        fitted = clone(estimator).fit(Xl[sample], yl[sample])
-        return np.searchsorted(classes, _predict_rows(fitted.predict, X, rows))
+    if n_jobs > 1 and len(to_fit) > 1:
+        from joblib import Parallel, delayed
 
-    if n_threads > 1:
+        fits = Parallel(n_jobs=min(n_jobs, len(to_fit)))(
+            delayed(_fit_member)(estimator, Xl, yl, draws[m]) for m in to_fit)
+    else:
+        fits = [_fit_member(estimator, Xl, yl, draws[m]) for m in to_fit]
+    step = max(256, _BLOCK_BYTES // max(1, X.shape[1] * X.itemsize))
+
+    def vote_block(start: int) -> None:  # one read of a block of pool rows serves every member
+        block = X[rows[start:start + step]]
+        for m, fitted in zip(to_fit, fits, strict=True):
+            votes[m, start:start + step] = np.searchsorted(classes, fitted.predict(block))
+
+    starts = range(0, len(rows), step)
+    if n_jobs > 1 and len(starts) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(n_threads) as pool:
-            votes = list(pool.map(member, draws))
+        with ThreadPoolExecutor(n_jobs) as pool:
+            list(pool.map(vote_block, starts))
     else:
-        votes = [member(sample) for sample in draws]
-    return np.stack(votes).astype(np.intp, copy=False), classes
+        for start in starts:
+            vote_block(start)
+    return votes, classes
 
 
 def _kcenter(Xu: np.ndarray, Xl: np.ndarray, k: int, n_threads: int) -> np.ndarray:

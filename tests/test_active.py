@@ -459,12 +459,42 @@ def test_builtin_strategies_called_directly_match_the_learner(blobs):
         assert via_learner.tolist() == pool[direct].tolist(), name
 
 
-def test_committee_threads_do_not_change_the_votes(blobs):
+def reference_committee_votes(estimator, Xl, yl, X, n_members, seed):
+    """The committee as its docstring defines it: bootstrap rows drawn first, in member order; each member a
+    clone fitted on its rows (or voting for the one class its rows hold), predicting every row of X."""
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(seed)
+    classes = np.unique(yl)
+    draws = [rng.integers(0, len(Xl), size=len(Xl)) for _ in range(n_members)]
+    votes = []
+    for sample in draws:
+        if len(np.unique(yl[sample])) == 1:
+            votes.append(np.full(len(X), np.searchsorted(classes, yl[sample][0])))
+        else:
+            votes.append(np.searchsorted(classes, clone(estimator).fit(Xl[sample], yl[sample]).predict(X)))
+    return np.stack(votes)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_committee_votes_match_the_definition_in_workers_and_blocks(blobs, monkeypatch, n_jobs):
+    # a block of 256 rows: the 260-row pool is read in two blocks, shared by the members (and the threads)
+    monkeypatch.setattr(active, "_BLOCK_BYTES", 256 * 2 * 8)
     X, y, _, _ = blobs
-    one, _ = active.bootstrap_committee_votes(lr(), X[:40], y[:40], X[40:], n_members=4, random_state=0)
-    two, _ = active.bootstrap_committee_votes(lr(), X[:40], y[:40], X[40:], n_members=4, random_state=0,
-                                              n_jobs=2)
-    assert np.array_equal(one, two)
+    expected = reference_committee_votes(lr(), X[:40], y[:40], X[40:], 4, 0)
+    votes, classes = active.bootstrap_committee_votes(lr(), X[:40], y[:40], X[40:], n_members=4,
+                                                      random_state=0, n_jobs=n_jobs)
+    assert classes.tolist() == [0, 1, 2]
+    assert np.array_equal(votes, expected)
+
+
+def test_committee_member_with_one_class_votes_for_it_in_workers(blobs):
+    X, y, _, _ = blobs
+    Xl, yl = X[:4], np.array([0, 0, 0, 1])  # 4 rows: some bootstrap samples hold only class 0
+    expected = reference_committee_votes(lr(), Xl, yl, X[4:], 12, 3)
+    assert (expected == 0).all(axis=1).any() and not (expected == 0).all()
+    votes, _ = active.bootstrap_committee_votes(lr(), Xl, yl, X[4:], n_members=12, random_state=3, n_jobs=2)
+    assert np.array_equal(votes, expected)
 
 
 # ------------------------------------------------------------------------------------- issue 13: bad input
