@@ -396,44 +396,27 @@ class GradedNotebook:
         return f"{self.notebook}: {len(self.rows)} exercises: {parts} ({self.seconds:.0f} s{extra})"
 
 
-def _kernel_env(profile: str, log: Path) -> dict[str, str]:
+def _grading_env(profile: str, log: Path) -> dict[str, str]:
     from labkit.exercises import GRADE_LOG_ENV, RAISE_ENV
+    from labkit.notebook import _kernel_env as kernel_env
 
-    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", RAISE_ENV)}
-    env.update({"LABKIT_PROFILE": profile, GRADE_LOG_ENV: str(log), "LABKIT_STRICT": "0"})
-    return env
+    return kernel_env(profile, {GRADE_LOG_ENV: str(log), "LABKIT_STRICT": "0"}, drop=(RAISE_ENV,))
 
 
 def _execute(nb, *, cwd: Path, profile: str, timeout: float, env: dict[str, str]) -> str | None:
     """Run ``nb`` in place, errors allowed, within ``timeout`` seconds in all. Returns what stopped it, if anything."""
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.utils import run_sync
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    deadline = time.monotonic() + timeout
+    from labkit.notebook import _execute_in_place
 
-    def remaining(cell) -> int:
-        return max(1, int(deadline - time.monotonic() + 0.999))
-
-    with tempfile.TemporaryDirectory(prefix="labkit-grade-") as sockets:
-        # An *async* kernel manager: with a blocking client nbclient waits for output without a timeout,
-        # and a cell that never finishes would hang the grading.
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
-        client = NotebookClient(nb, km=km, kernel_name="python3", allow_errors=True, timeout_func=remaining,
-                                startup_timeout=max(60, int(timeout)),
-                                resources={"metadata": {"path": str(cwd)}})
-        try:
-            client.execute(env=env)
-        except CellTimeoutError:
-            return f"timeout after {timeout:g} s"
-        except DeadKernelError as err:
-            return f"the kernel died ({err})"
-        except Exception as err:  # a submission must never stop the grading of the others
-            return f"{type(err).__name__}: {err}"
-        finally:
-            if km.has_kernel:
-                run_sync(km.shutdown_kernel)(now=True)
+    try:
+        _execute_in_place(nb, cwd, env=env, total_timeout=timeout, allow_errors=True)
+    except CellTimeoutError:
+        return f"timeout after {timeout:g} s"
+    except DeadKernelError as err:
+        return f"the kernel died ({err})"
+    except Exception as err:  # a submission must never stop the grading of the others
+        return f"{type(err).__name__}: {err}"
     return None
 
 
@@ -484,7 +467,7 @@ def grade_notebook(path: str | os.PathLike, *, profile: str = "smoke", timeout: 
         log = Path(tmp) / "grades.jsonl"
         log.touch()
         stopped = _execute(nb, cwd=path.parent.resolve(), profile=profile, timeout=timeout,
-                           env=_kernel_env(profile, log))
+                           env=_grading_env(profile, log))
         records = {}
         for line in log.read_text(encoding="utf-8").splitlines():
             try:

@@ -12,7 +12,6 @@ import json
 import os
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,25 +49,15 @@ def resolve_notebook(name: str | os.PathLike, directory: str | os.PathLike | Non
     raise ValueError(f"notebook name={key!r} not found; choose from {[nb.stem for nb in candidates]}")
 
 
-@contextmanager
-def _profile_env(profile: str, extra: dict[str, str] | None = None):
+def _kernel_env(profile: str, extra: dict[str, str] | None = None, *, drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment a notebook's kernel starts with: this process's, with ``LABKIT_PROFILE`` and ``extra``
+    set, and without ``MPLBACKEND`` (a caller's ``MPLBACKEND=Agg`` would stop the kernel's inline backend
+    from putting figures in the notebook) or the names in ``drop``. This process's environment is not changed."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
-    # The kernel inherits this environment: set the profile (and ``extra``, e.g. LABKIT_OUT), and drop
-    # MPLBACKEND so a caller's MPLBACKEND=Agg cannot stop the kernel's inline backend from putting figures
-    # in the notebook.
-    updates = {"LABKIT_PROFILE": profile, **{k: str(v) for k, v in (extra or {}).items()}}
-    saved = {key: os.environ.get(key) for key in {*updates, "MPLBACKEND"}}
-    os.environ.update(updates)
-    os.environ.pop("MPLBACKEND", None)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND" and k not in drop}
+    env.update({"LABKIT_PROFILE": profile, **{k: str(v) for k, v in (extra or {}).items()}})
+    return env
 
 
 def prepare(path: str | os.PathLike, parameters: dict[str, Any] | None = None):
@@ -83,22 +72,34 @@ def prepare(path: str | os.PathLike, parameters: dict[str, Any] | None = None):
     return params.inject(nb, parameters or {}, notebook=path.stem) if parameters else nb
 
 
-def _execute_in_place(nb, folder: Path, *, profile: str, timeout: int, env: dict[str, str]) -> None:
+def _execute_in_place(nb, folder: Path, *, env: dict[str, str], timeout: float | None = None,
+                     total_timeout: float | None = None, allow_errors: bool = False) -> None:
+    """Run ``nb`` in a fresh kernel started in ``folder`` with the environment ``env`` (:func:`_kernel_env`);
+    outputs go into ``nb``. The one kernel runner, for reports (errors stop the run) and for grading
+    (``allow_errors=True``, and ``total_timeout`` seconds for the whole notebook rather than ``timeout``
+    per cell). nbclient's errors propagate (``CellExecutionError``, ``CellTimeoutError``, ``DeadKernelError``).
+    """
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
 
-    with _profile_env(profile, env), tempfile.TemporaryDirectory(prefix="labkit-kernel-") as sockets:
+    timing: dict[str, Any] = {"timeout": timeout}
+    if total_timeout is not None:
+        deadline = time.monotonic() + total_timeout
+        timing = {"timeout_func": lambda cell: max(1, int(deadline - time.monotonic() + 0.999)),
+                  "startup_timeout": max(60, int(total_timeout))}
+    with tempfile.TemporaryDirectory(prefix="labkit-kernel-") as sockets:
         # IPC sockets (absolute paths) instead of TCP ports: no race for free ports when several
-        # kernels start at once. An *async* kernel manager, so that `timeout` also fires on a cell that
+        # kernels start at once. An *async* kernel manager, so that a timeout also fires on a cell that
         # never finishes (with a blocking one nbclient waits for its output without a limit).
         km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
         # store_widget_state: the widgets' last state goes into the notebook's metadata, from which the
         # static page draws them (labkit.pages.static_widgets)
-        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                                resources={"metadata": {"path": str(folder.resolve())}})
+        client = NotebookClient(nb, km=km, kernel_name="python3", store_widget_state=True,
+                                allow_errors=allow_errors, resources={"metadata": {"path": str(folder.resolve())}},
+                                **timing)
         try:
-            client.execute()
+            client.execute(env=env)
         finally:
             if km.has_kernel:  # nbclient leaves a kernel it did not create running
                 run_sync(km.shutdown_kernel)(now=True)
@@ -118,7 +119,7 @@ def execute(path: str | os.PathLike, *, profile: str = "smoke", timeout: int = 9
     extra = dict(env or {})
     if out_dir is not None:
         extra["LABKIT_OUT"] = str(Path(out_dir).resolve())
-    _execute_in_place(nb, path.parent, profile=profile, timeout=timeout, env=extra)
+    _execute_in_place(nb, path.parent, env=_kernel_env(profile, extra), timeout=timeout)
     return nb
 
 
@@ -210,7 +211,7 @@ def run(name: str | os.PathLike, *, profile: str = "quick", out_dir: str | os.Pa
     start = time.perf_counter()
     error = None
     try:
-        _execute_in_place(nb, path.parent, profile=profile, timeout=timeout, env=extra)
+        _execute_in_place(nb, path.parent, env=_kernel_env(profile, extra), timeout=timeout)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
         error = _error_text(err)
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
