@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -578,60 +577,6 @@ def _check_eval_sets(eval_sets, X_pool) -> dict[str, tuple[np.ndarray, np.ndarra
             raise ValueError(f"eval_sets[{name!r}] has {X.shape[1]} features but X_pool has {X_pool.shape[1]}")
         out[name] = (X, y)
     return out
-
-
-def pool_and_test(source, *, target: str | None = None, test_size: float = 0.2,
-                  random_state: int = 0) -> PoolData:
-    """Any data a notebook accepts as an active-learning pool and a test set, features in [0, 1] for images.
-
-    A built-in image set or an image folder / ``.npz`` (:func:`labkit.data.load_images`: its ``train`` and
-    ``test`` splits — a seeded stratified split when the folder has none), or a CSV/Parquet table
-    (:func:`labkit.data.load_table` with ``target``, then a stratified split seeded by ``random_state``).
-    ``images`` holds grey-scale uint8 images ``[N, H, W]`` of the pool (``None`` for a table), for showing
-    the samples a strategy asks about.
-    """
-    from labkit import data
-
-    test_size = check_number(test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True)
-    random_state = check_int(random_state, "random_state", low=0)
-    kind = data.source_kind(source)
-    if kind == "table":
-        from sklearn.model_selection import train_test_split
-
-        if target is None:
-            raise ValueError(f"TARGET must name the class column of the table {str(source)!r}, got None")
-        X, y, info = data.load_table(source, target=target)
-        X_pool, X_test, y_pool, y_test = train_test_split(X, y, test_size=test_size, stratify=y,
-                                                          random_state=random_state)
-        return PoolData(X_pool, y_pool.astype(np.int64), X_test, y_test.astype(np.int64), None,
-                        [str(c) for c in info.class_names], data.describe(source, target=target))
-    if target is not None:
-        raise ValueError(f"TARGET applies to tables only; {str(source)!r} holds images (set TARGET = None)")
-    kwargs = {} if kind == "builtin" else {"test_size": test_size, "random_state": random_state}
-    parts = []
-    for split in ("train", "test"):
-        X, y = data.load_images(source, split, **kwargs)
-        X = X.numpy() if hasattr(X, "numpy") else np.asarray(X)
-        y = y.numpy() if hasattr(y, "numpy") else np.asarray(y)
-        parts.append((X, y))
-    (img_pool, y_pool), (img_test, y_test) = parts
-    grey = img_pool.astype(np.float32).mean(axis=1).round().astype(np.uint8)  # [N, C, H, W] -> [N, H, W]
-    X_pool = img_pool.reshape(len(img_pool), -1).astype(np.float64) / 255.0
-    X_test = img_test.reshape(len(img_test), -1).astype(np.float64) / 255.0
-    return PoolData(X_pool, y_pool.astype(np.int64), X_test, y_test.astype(np.int64), grey,
-                    list(map(str, data.class_names(source))), data.describe(source))
-
-
-class PoolData(NamedTuple):
-    """What :func:`pool_and_test` returns."""
-
-    X_pool: np.ndarray
-    y_pool: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    images: np.ndarray | None  # grey-scale pool images [N, H, W] (uint8), None for a table
-    class_names: list
-    description: str
 
 
 def labels_to_reach(curve: pd.DataFrame, target: float) -> int | None:

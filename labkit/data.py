@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -239,6 +240,77 @@ def class_names(source, *, target: str | None = None) -> list[str]:
     df = _read_table(path)
     _check_target_column(df, target, path)
     return _encode_target(df[target], target, path)[1]
+
+
+def pixel_features(X) -> np.ndarray:
+    """uint8 images ``[N, ...]`` (numpy or a CPU torch tensor) -> float32 features ``[N, D]`` in [0, 1]."""
+    if hasattr(X, "detach"):
+        X = X.detach().cpu().numpy()
+    arr = np.asarray(X)
+    if arr.dtype != np.uint8:
+        raise TypeError(f"X must hold uint8 images (0..255), got dtype {arr.dtype}")
+    if arr.ndim < 2 or arr.shape[0] == 0:
+        raise ValueError(f"X must be images [N, ...] with N >= 1, got shape {arr.shape}")
+    out = arr.reshape(len(arr), -1).astype(np.float32)
+    out /= np.float32(255)
+    return out
+
+
+class TrainTest(NamedTuple):
+    """Features and labels of a training part and a test part, from :func:`train_test`."""
+
+    X_train: np.ndarray  # images: float32 pixels in [0, 1] (pixel_features); a table: load_table's columns
+    y_train: np.ndarray  # int64 labels 0..C-1
+    X_test: np.ndarray
+    y_test: np.ndarray
+    images_train: np.ndarray | None  # uint8 images [N, C, H, W]; None for a table
+    images_test: np.ndarray | None
+    class_names: list[str]
+    description: str  # one line for the notebook's text (describe)
+    name: str  # the data set as loaded: a built-in name or the path given
+
+    def grey_train(self) -> np.ndarray | None:
+        """The training images as grey-scale uint8 ``[N, H, W]`` (channel mean, rounded), or None for a table."""
+        if self.images_train is None:
+            return None
+        return self.images_train.astype(np.float32).mean(axis=1).round().astype(np.uint8)
+
+
+def train_test(source, *, target: str | None = None, test_size: float = 0.2, random_state: int = 0,
+               download: bool = True) -> TrainTest:
+    """Any data a notebook accepts, as features and labels of a training part and a test part.
+
+    The one route from a notebook's ``DATASET`` (and ``TARGET``) to numbers. A built-in image set or an image
+    folder / ``.npz`` gives its own ``train`` and ``test`` splits (:func:`load_images`: a seeded stratified
+    split when a folder has none), as :func:`pixel_features`; a CSV/Parquet table (:func:`load_table` with
+    ``target``) gets a stratified split of ``test_size`` seeded by ``random_state``. Each notebook then draws
+    its own pool, reference or repeats from these parts.
+    """
+    test_size = check_number(test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True)
+    random_state = check_int(random_state, "random_state", low=0)
+    download = check_bool(download, "download")
+    kind = source_kind(source)
+    if kind == "table":
+        from sklearn.model_selection import train_test_split
+
+        if target is None:
+            raise ValueError(f"TARGET must name the class column of the table {str(source)!r}, got None")
+        X, y, info = load_table(source, target=target)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, stratify=y,
+                                                            random_state=random_state)
+        return TrainTest(X_train, y_train.astype(np.int64), X_test, y_test.astype(np.int64), None, None,
+                         [str(c) for c in info.class_names], describe(source, target=target), str(source))
+    if target is not None:
+        raise ValueError(f"TARGET applies to tables only; {str(source)!r} holds images (set TARGET = None)")
+    kwargs = {"download": download} if kind == "builtin" else {"test_size": test_size, "random_state": random_state}
+    parts = []
+    for split in ("train", "test"):
+        X, y = load_images(source, split, **kwargs)
+        parts.append((np.asarray(X.numpy() if hasattr(X, "numpy") else X),
+                      np.asarray(y.numpy() if hasattr(y, "numpy") else y).astype(np.int64)))
+    (img_train, y_train), (img_test, y_test) = parts
+    return TrainTest(pixel_features(img_train), y_train, pixel_features(img_test), y_test, img_train, img_test,
+                     [str(c) for c in class_names(source)], describe(source), str(source))
 
 
 # --- image sets -------------------------------------------------------------------------------------------------

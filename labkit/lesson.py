@@ -23,7 +23,7 @@ import platform
 import re
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,11 +35,13 @@ import pandas as pd
 
 from labkit import stats
 from labkit._validation import as_generator, check_bool, check_choice, check_int, check_number
+from labkit.data import pixel_features  # re-exported: notebooks call lesson.pixel_features
 from labkit.stats import SMALL_N, ci_text
 
 __all__ = [
     "COMPARATIVE_WORDS", "SMALL_N", "Choice", "Images", "Lesson", "RatioInterval", "StageTimer", "Verdict",
     "best_on_validation", "ci_text", "claim", "comparative_sentences", "compare", "expect", "load_images",
+    "load_train_test",
     "pixel_features", "ratio_interval", "reached", "results_dir", "start", "summary_cells", "timer",
     "unlabelled_small_n", "verdict", "verdict_table",
 ]
@@ -738,6 +740,24 @@ class Images(NamedTuple):
     name: str
 
 
+def _with_fallback(name, fallback: str | None, load: Callable[[Any], Any]):
+    """``load(name)``; if the built-in data set ``name`` is unavailable, say so and ``load(fallback)``.
+    Returns ``(result, the name actually loaded)``. A path (your own data) never falls back."""
+    from labkit import data
+
+    if fallback is not None and fallback not in data.IMAGE_DATASETS:
+        raise ValueError(f"fallback must be None or one of {data.IMAGE_DATASETS}, got {fallback!r}")
+    try:
+        return load(name), name
+    except data.DatasetUnavailable as err:
+        builtin = isinstance(name, str) and name in data.IMAGE_DATASETS
+        if fallback is None or not builtin or fallback == name:
+            raise
+        print(f"FALLBACK: {name} is not available here ({err}).")
+        print(f"FALLBACK: using {fallback} instead; every number below is about {fallback}, not {name}.")
+        return load(fallback), fallback
+
+
 def load_images(name, split: str = "train", *, fallback: str | None = "digits", n: int | None = None,
                 random_state=0, **kwargs) -> Images:
     """:func:`labkit.data.load_images` with a declared fallback, printing what it did — never silent.
@@ -749,21 +769,9 @@ def load_images(name, split: str = "train", *, fallback: str | None = "digits", 
     """
     from labkit import data
 
-    if fallback is not None and fallback not in data.IMAGE_DATASETS:
-        raise ValueError(f"fallback must be None or one of {data.IMAGE_DATASETS}, got {fallback!r}")
     if n is not None:
         n = check_int(n, "n", low=1)
-    used = name
-    try:
-        X, y = data.load_images(name, split, **kwargs)
-    except data.DatasetUnavailable as err:
-        builtin = isinstance(name, str) and name in data.IMAGE_DATASETS
-        if fallback is None or not builtin or fallback == name:
-            raise
-        print(f"FALLBACK: {name} is not available here ({err}).")
-        print(f"FALLBACK: using {fallback} instead; every number below is about {fallback}, not {name}.")
-        used = fallback
-        X, y = data.load_images(fallback, split, **kwargs)
+    (X, y), used = _with_fallback(name, fallback, lambda source: data.load_images(source, split, **kwargs))
     total = len(y)
     note = ""
     if n is not None and n < total:
@@ -781,18 +789,15 @@ def load_images(name, split: str = "train", *, fallback: str | None = "digits", 
     return Images(X, y, str(used))
 
 
-def pixel_features(X) -> np.ndarray:
-    """uint8 images ``[N, ...]`` (numpy or a CPU torch tensor) -> float32 features ``[N, D]`` in [0, 1]."""
-    if hasattr(X, "detach"):
-        X = X.detach().cpu().numpy()
-    arr = np.asarray(X)
-    if arr.dtype != np.uint8:
-        raise TypeError(f"X must hold uint8 images (0..255), got dtype {arr.dtype}")
-    if arr.ndim < 2 or arr.shape[0] == 0:
-        raise ValueError(f"X must be images [N, ...] with N >= 1, got shape {arr.shape}")
-    out = arr.reshape(len(arr), -1).astype(np.float32)
-    out /= np.float32(255)
-    return out
+def load_train_test(source, target: str | None = None, *, fallback: str | None = "digits", **kwargs):
+    """:func:`labkit.data.train_test` (``DATASET``/``TARGET`` -> training and test features) with a declared
+    fallback for a missing built-in set (as :func:`load_images`), printing what it loaded."""
+    from labkit import data
+
+    parts, _ = _with_fallback(source, fallback, lambda name: data.train_test(name, target=target, **kwargs))
+    print(f"data: {parts.description}: {len(parts.y_train)} training and {len(parts.y_test)} test rows, "
+          f"{parts.X_train.shape[1]} features")
+    return parts
 
 
 class StageTimer:

@@ -576,27 +576,3 @@ def test_labels_needed_is_the_per_repeat_table_behind_label_efficiency():
         {("random", 0): 30.0, ("random", 1): np.nan, ("entropy", 0): 20.0, ("entropy", 1): 10.0}, nan_ok=True)
     eff = active.label_efficiency(results, 0.9).set_index("strategy")
     assert eff.loc["random", "reached"] == needed[needed.strategy == "random"].labels.notna().sum()
-
-
-def test_pool_and_test_reads_builtin_images_folders_and_tables(tmp_path):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from userdata import make_fraud_csv, make_image_folder
-
-    digits = active.pool_and_test("digits")
-    assert digits.X_pool.shape == (1437, 64) and digits.X_test.shape == (360, 64)
-    assert digits.images.shape == (1437, 8, 8) and digits.X_pool.max() <= 1.0
-    folder = make_image_folder(tmp_path / "shapes", n_classes=3, per_class=20, size=(12, 12), seed=0)
-    imgs = active.pool_and_test(folder, random_state=1)
-    assert len(imgs.y_pool) + len(imgs.y_test) == 60 and imgs.images.shape[1:] == (12, 12)
-    assert imgs.class_names == sorted(imgs.class_names) and "shapes" in imgs.description
-    csv = make_fraud_csv(tmp_path / "fraud.csv", n=200, seed=0)
-    table = active.pool_and_test(csv, target="is_fraud", test_size=0.25, random_state=0)
-    assert table.images is None and len(table.y_test) == 50
-    assert table.y_pool.mean() == pytest.approx(table.y_test.mean(), abs=0.03)  # stratified
-    with pytest.raises(ValueError, match="TARGET"):
-        active.pool_and_test(csv)
-    with pytest.raises(ValueError, match="TARGET"):
-        active.pool_and_test(folder, target="is_fraud")

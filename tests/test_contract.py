@@ -79,7 +79,7 @@ EXEMPT = {
     "lesson.Verdict": "a result record built by lesson.verdict",
     "pages.Entry": "a record built by pages.read_entry",
     "parameters.Parameter": "a record built by parameters.parse_parameters",
-    "active.PoolData": "a result record built by active.pool_and_test",
+    "data.TrainTest": "a result record built by data.train_test",
     "metrics.Measure": "a record of the metrics.MEASURES table (what a measure is, which way is better)",
 }
 
@@ -675,6 +675,7 @@ REGISTRY: dict[str, Entry] = {
     "lesson.expect": E(lambda t: dict(condition=True, effect="a beats b", strict=False),
                        skip={"effect": "free text"}),
     "lesson.load_images": E(lambda t: dict(name="digits", split="test", fallback=None, n=20, random_state=0)),
+    "lesson.load_train_test": E(lambda t: dict(source="digits", target=None, fallback=None)),
     "lesson.pixel_features": E(lambda t: dict(X=tensors()[0]),
                                skip={"X:images missing a dimension": "[1, 8, 8] is one 8-row image of 8 values"}),
     "lesson.ratio_interval": E(lambda t: dict(numerators=[1.0, 2.0, 3.0], denominators=[1.0, 1.5, 2.0], n_boot=50,
@@ -755,6 +756,10 @@ REGISTRY: dict[str, Entry] = {
     "data.is_builtin": E(lambda t: dict(source="digits"), skip={"source": "a predicate: any name gets an answer"}),
     "data.source_kind": E(lambda t: dict(source="digits")),
     "data.describe": E(lambda t: dict(source="digits", target=None)),
+    "data.train_test": E(lambda t: dict(source=_fraud_csv(t), target="is_fraud", test_size=0.25, random_state=0,
+                                        download=False)),
+    "data.pixel_features": E(lambda t: dict(X=tensors()[0]),
+                             skip={"X:images missing a dimension": "[1, 8, 8] is one 8-row image of 8 values"}),
     "data.load_table": E(lambda t: dict(path=_table_file(t), target="label", impute=None, drop=("note",),
                                         categorical=(), max_categories=50, verbose=False),
                         skip={"drop:an empty sequence": "dropping no column is valid"}),
@@ -788,8 +793,6 @@ REGISTRY: dict[str, Entry] = {
     # --- added with the notebooks' own-data and verdict work -----------------------------------------------
     "active.seed_indices": E(lambda t: dict(y_pool=D()["y"], n_initial=6, random_state=0, max_draws=10),
                              skip={"y_pool:one entry short": "any length (a pool has no partner here)"}),
-    "active.pool_and_test": E(lambda t: dict(source=_fraud_csv(t), target="is_fraud", test_size=0.25,
-                                             random_state=0)),
     "active.labels_needed": E(lambda t: dict(results=D()["results"], target=0.6)),
     "distill.split_sizes": E(lambda t: dict(available=100, wanted={"teacher": 50, "pool": 20}, minimum=1)),
     "metrics.measures_in": E(lambda t: dict(group="diversity")),

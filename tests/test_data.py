@@ -649,3 +649,31 @@ def test_is_builtin_source_kind_and_describe(tmp_path):
     with pytest.raises(ValueError, match="target= applies to tables"):
         data.class_names(folder, target="y")
     assert data.class_names("fashion_mnist")[0] == "T-shirt/top"
+
+
+def test_train_test_reads_builtin_images_folders_and_tables(tmp_path):
+    digits = data.train_test("digits")
+    assert digits.X_train.shape == (1437, 64) and digits.X_test.shape == (360, 64)
+    assert digits.grey_train().shape == (1437, 8, 8) and digits.X_train.max() <= 1.0
+    folder = make_image_folder(tmp_path / "shapes", n_classes=3, per_class=20, size=(12, 12), seed=0)
+    imgs = data.train_test(folder, random_state=1)
+    assert len(imgs.y_train) + len(imgs.y_test) == 60 and imgs.grey_train().shape[1:] == (12, 12)
+    assert imgs.class_names == sorted(imgs.class_names) and "shapes" in imgs.description
+    csv = make_fraud_csv(tmp_path / "fraud.csv", n=200, seed=0)
+    table = data.train_test(csv, target="is_fraud", test_size=0.25, random_state=0)
+    assert table.images_train is None and table.grey_train() is None and len(table.y_test) == 50
+    assert table.y_train.mean() == pytest.approx(table.y_test.mean(), abs=0.03)  # stratified
+    with pytest.raises(ValueError, match="TARGET"):
+        data.train_test(csv)
+    with pytest.raises(ValueError, match="TARGET"):
+        data.train_test(folder, target="is_fraud")
+
+def test_train_test_features_are_the_pixel_features_of_its_images():
+    parts = data.train_test("digits")
+    assert parts.X_train.dtype == np.float32 and parts.images_train.dtype == np.uint8
+    assert np.array_equal(parts.X_train, data.pixel_features(parts.images_train))
+    assert np.array_equal(parts.X_test, data.pixel_features(parts.images_test))
+    X, y = data.load_images("digits", "test")
+    assert np.array_equal(parts.images_test, X.numpy()) and np.array_equal(parts.y_test, y.numpy())
+    with pytest.raises(ValueError, match="test_size"):
+        data.train_test("digits", test_size=1.0)

@@ -494,3 +494,26 @@ def test_timer_records_stages():
     assert str(t).startswith("seconds per stage, wall (CPU): data ")
     with pytest.raises(TypeError, match="name"):
         t.lap("")
+
+
+def test_load_train_test_declares_its_fallback(monkeypatch, capsys, tmp_path):
+    from labkit import data
+
+    real = data.load_images
+
+    def missing_fashion(name, split="train", **kw):
+        if name == "fashion_mnist":
+            raise data.DatasetUnavailable("not installed here")
+        return real(name, split, **kw)
+
+    monkeypatch.setattr(data, "load_images", missing_fashion)
+    parts = lesson.load_train_test("fashion_mnist")
+    out = capsys.readouterr().out
+    assert parts.name == "digits" and parts.X_train.shape == (1437, 64) and len(parts.y_test) == 360
+    assert "FALLBACK: fashion_mnist is not available here (not installed here)" in out
+    assert "'digits' images (10 classes): 1437 training and 360 test rows, 64 features" in out
+    with pytest.raises(data.DatasetUnavailable):
+        lesson.load_train_test("fashion_mnist", fallback=None)
+    folder = tmp_path / "no such folder"
+    with pytest.raises(ValueError, match="no such file or folder"):  # a path never falls back
+        lesson.load_train_test(folder)
