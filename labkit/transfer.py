@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import random
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +50,8 @@ from labkit._validation import (
     check_number,
     check_same_length,
     check_samples,
+    check_targets,
+    input_channels,
 )
 from labkit.models import WeightsUnavailable, resolve_weights, torchvision_model
 
@@ -614,6 +617,12 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
     for training from scratch, a copy of a pretrained one with a new head for fine-tuning), then
     :func:`finetune` trains it for about ``steps`` optimiser steps and it predicts ``X_test``.
 
+    ``build(0)`` is called once here, so that what depends on the model is checked now rather than when the
+    method runs: ``head`` must name one of its modules, an int ``unfreeze`` must not exceed its
+    :func:`blocks`, ``X_pool`` must have the channels it takes, and ``y_pool`` must hold labels in
+    ``[0, outputs)`` of an ``nn.Linear`` head. That model is thrown away, and the global random states
+    (Python, NumPy, torch) are put back as they were, so the methods' results are those without the check.
+
     Info columns: ``trainable_params``, ``epochs`` and ``seconds_per_epoch``.
     """
     from labkit import train as engine
@@ -636,6 +645,7 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
     check_int(batch_size, "batch_size", low=1)
     check_int(eval_batch_size, "eval_batch_size", low=1)
     check_device(device)
+    _check_against_model(build, X_pool, y_pool, unfreeze=unfreeze, head=head)
 
     def method(idx, seed):
         model = build(seed)
@@ -649,6 +659,49 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
                       "seconds_per_epoch": float(history["seconds"].mean())}
 
     return method
+
+
+@contextmanager
+def _global_random_states_kept() -> Iterator[None]:
+    """Put Python's, NumPy's (legacy global) and torch's random states back as they were after the block.
+
+    torch: the CPU generator, every CUDA device's when CUDA is initialised (reading them otherwise would
+    initialise it) and the MPS generator where there is one.
+    """
+    py, legacy, cpu = random.getstate(), np.random.get_state(), torch.get_rng_state()  # noqa: NPY002
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    mps = torch.mps.get_rng_state() if torch.backends.mps.is_available() else None
+    try:
+        yield
+    finally:
+        random.setstate(py)
+        np.random.set_state(legacy)  # noqa: NPY002
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+        if mps is not None:
+            torch.mps.set_rng_state(mps)
+
+
+def _check_against_model(build: Callable[[int], nn.Module], X_pool: torch.Tensor, y_pool: torch.Tensor, *,
+                         unfreeze: int | str, head: str) -> None:
+    """:func:`network_method`'s checks that need the model: one ``build(0)``, thrown away afterwards."""
+    with _global_random_states_kept():
+        model = build(0)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"build must return a torch.nn.Module, but build(0) returned {model!r}")
+    if _RECORD in model.__dict__:  # finetune unfreezes it first: look at it unfrozen, leaving build's model be
+        model = _undo_freeze(copy.deepcopy(model))
+    _check_module_names(model, (head,), "head")
+    if not (isinstance(unfreeze, str) and unfreeze == "all"):
+        found = blocks(model, head=head)
+        if unfreeze > len(found):
+            raise ValueError(f"unfreeze must be 'all' or in [0, {len(found)}] for the model build makes "
+                             f"(blocks {found}), got {unfreeze!r}")
+    check_images(X_pool, "X_pool", caller="network_method", channels=input_channels(model))
+    layer = model.get_submodule(head)
+    outputs = layer.out_features if isinstance(layer, nn.Linear) else None
+    check_targets(y_pool, "y_pool", num_classes=outputs)
 
 
 def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:

@@ -99,10 +99,6 @@ def exempt_reason(key: str) -> str | None:
 # active, select, metrics, transfer, distill): "key parameter:label" -> what is wrong. Reported to the
 # coordinator; the test checks they still fail, so a fix makes it say "delete this line".
 PENDING = {
-    "transfer.network_method y_pool:a label out of range":
-        "labels are not checked against the model's outputs: the model is built later, inside the method",
-    "transfer.network_method head:an unknown name":
-        "head is checked to be a str only; an unknown module name is found (or not) when the method runs",
     "transfer.label_sweep y_pool:one entry short":
         "y_pool's length is not checked against the pool the methods hold (label_sweep cannot see it)",
 }
