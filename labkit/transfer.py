@@ -540,7 +540,9 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
     labelled subset of the pool is drawn and given to every method: a paired comparison. A method is a
     callable ``method(idx, seed)`` that trains on the pool samples ``idx`` (labels ``y_pool[idx]``) and
     returns its predicted labels for the test set, or ``(predictions, info)`` with a dict of extra
-    columns (see :func:`network_method`, :func:`probe_method`). ``n_repeats`` is an int, or a dict
+    columns (see :func:`network_method`, :func:`probe_method`). A method may say how many samples its pool
+    holds in an ``n_pool`` attribute (the methods of :func:`network_method` and :func:`probe_method` do):
+    ``y_pool`` must then have that many entries. ``n_repeats`` is an int, or a dict
     ``{labels_per_class: repeats}`` — few-label subsets vary most and cost least, so they can get more
     repeats. Returns one row per (method, labels_per_class, repeat) with ``n_labels``, ``accuracy``,
     ``seconds`` (training and prediction) and the info columns. The (repeat, label count) jobs run where
@@ -552,6 +554,14 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
         if not callable(fn):
             raise TypeError(f"methods[{name!r}] must be callable, got {fn!r}")
     y_pool = check_labels(np.asarray(y_pool), name="y_pool")
+    for name, fn in methods.items():
+        n_pool = getattr(fn, "n_pool", None)
+        if n_pool is None:
+            continue  # a plain callable: its pool is its own business
+        n_pool = check_int(n_pool, f"methods[{name!r}].n_pool", low=1)
+        if len(y_pool) != n_pool:
+            raise ValueError(f"y_pool has {len(y_pool)} entries but methods[{name!r}] holds a pool of {n_pool} "
+                             "samples: y_pool must label the pool the methods train on, one entry per sample")
     y_test = check_labels(np.asarray(y_test), name="y_test")
     check_classes(y_pool, "y_pool", min_classes=2)
     check_classes(y_test, "y_test", min_classes=1)
@@ -623,7 +633,8 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
     ``[0, outputs)`` of an ``nn.Linear`` head. That model is thrown away, and the global random states
     (Python, NumPy, torch) are put back as they were, so the methods' results are those without the check.
 
-    Info columns: ``trainable_params``, ``epochs`` and ``seconds_per_epoch``.
+    Info columns: ``trainable_params``, ``epochs`` and ``seconds_per_epoch``. The method's ``n_pool``
+    attribute (the number of pool samples) lets :func:`label_sweep` check its ``y_pool``.
     """
     from labkit import train as engine
     from labkit._validation import check_device
@@ -658,6 +669,7 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
         return pred, {"trainable_params": count_trainable(model), "epochs": epochs,
                       "seconds_per_epoch": float(history["seconds"].mean())}
 
+    method.n_pool = len(y_pool)
     return method
 
 
@@ -706,7 +718,8 @@ def _check_against_model(build: Callable[[int], nn.Module], X_pool: torch.Tensor
 
 def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:
     """A :func:`label_sweep` method: :func:`linear_probe` on precomputed (cached) features ``F_pool``,
-    predicting ``F_test``. Info columns: ``trainable_params`` (the head's weights and biases)."""
+    predicting ``F_test``. Info columns: ``trainable_params`` (the head's weights and biases). The method's
+    ``n_pool`` attribute (the number of pool samples) lets :func:`label_sweep` check its ``y_pool``."""
     F_pool = check_samples(F_pool, "F_pool")
     F_test = check_samples(F_test, "F_test")
     y_pool = check_classes(check_labels(np.asarray(y_pool), len(F_pool), "y_pool"), "y_pool")
@@ -719,6 +732,7 @@ def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:
         n_classes = len(np.unique(y_pool[idx]))
         return probe.predict(F_test), {"trainable_params": F_pool.shape[1] * n_classes + n_classes}
 
+    method.n_pool = len(F_pool)
     return method
 
 

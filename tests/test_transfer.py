@@ -683,8 +683,9 @@ def test_network_method_checks_what_depends_on_the_model_at_call_time():
         calls.append(seed)
         return tiny(seed)
 
-    transfer.network_method(build, X, y, X, steps=2, lr=0.1, device="cpu")
+    method = transfer.network_method(build, X, y, X, steps=2, lr=0.1, device="cpu")
     assert calls == [0], "the model is built once at call time, to check it"
+    assert method.n_pool == len(y)
     with pytest.raises(ValueError, match=r"^head names a module the model does not have: 'classifier'; "
                                          r"top-level modules are \['block1', 'block2', 'pool', 'drop', 'fc'\]$"):
         transfer.network_method(build, X, y, X, steps=2, lr=0.1, head="classifier")
@@ -737,6 +738,32 @@ def test_network_method_check_leaves_the_random_streams_alone():
     from labkit import train
 
     assert np.array_equal(pred, train.predict_logits(model, X, batch_size=256, device="cpu").argmax(1).numpy())
+
+
+def test_label_sweep_checks_y_pool_against_the_pool_the_methods_hold():
+    X, y = blobs(4)
+    y_np = y.numpy()
+    feats = (X.float().flatten(1) / 255).numpy()
+    probe = transfer.probe_method(feats, y_np, feats)
+    network = transfer.network_method(lambda seed: tiny(seed), X, y, X, steps=1, lr=0.1, device="cpu")
+    assert probe.n_pool == network.n_pool == 12
+    for name, method in (("probe", probe), ("net", network)):
+        with pytest.raises(ValueError, match=rf"^y_pool has 11 entries but methods\['{name}'\] holds a pool of 12 "
+                                             "samples: y_pool must label the pool the methods train on, one entry "
+                                             "per sample$"):
+            transfer.label_sweep({name: method}, y_np[:-1], y_np, labels_per_class=[1], n_repeats=1)
+        with pytest.raises(ValueError, match=rf"^y_pool has 13 entries but methods\['{name}'\] holds a pool of 12"):
+            transfer.label_sweep({name: method}, np.append(y_np, 0), y_np, labels_per_class=[1], n_repeats=1)
+    df = transfer.label_sweep({"probe": probe}, y_np, y_np, labels_per_class=[1, "all"], n_repeats=1)
+    assert df.n_labels.tolist() == [3, 12]
+
+    def plain(idx, seed):  # no n_pool: nothing to check it against
+        return np.zeros(len(y_np), dtype=int)
+
+    transfer.label_sweep({"plain": plain}, y_np[:-1], y_np, labels_per_class=[1], n_repeats=1)
+    plain.n_pool = "12"
+    with pytest.raises(TypeError, match=r"^methods\['plain'\]\.n_pool must be an int, got '12'"):
+        transfer.label_sweep({"plain": plain}, y_np, y_np, labels_per_class=[1], n_repeats=1)
 
 
 def test_every_offline_path_to_imagenet_weights_raises_weights_unavailable(monkeypatch):
