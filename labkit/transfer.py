@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import random
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +50,8 @@ from labkit._validation import (
     check_number,
     check_same_length,
     check_samples,
+    check_targets,
+    input_channels,
 )
 from labkit.models import WeightsUnavailable, resolve_weights, torchvision_model
 
@@ -537,7 +540,9 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
     labelled subset of the pool is drawn and given to every method: a paired comparison. A method is a
     callable ``method(idx, seed)`` that trains on the pool samples ``idx`` (labels ``y_pool[idx]``) and
     returns its predicted labels for the test set, or ``(predictions, info)`` with a dict of extra
-    columns (see :func:`network_method`, :func:`probe_method`). ``n_repeats`` is an int, or a dict
+    columns (see :func:`network_method`, :func:`probe_method`). A method may say how many samples its pool
+    holds in an ``n_pool`` attribute (the methods of :func:`network_method` and :func:`probe_method` do):
+    ``y_pool`` must then have that many entries. ``n_repeats`` is an int, or a dict
     ``{labels_per_class: repeats}`` — few-label subsets vary most and cost least, so they can get more
     repeats. Returns one row per (method, labels_per_class, repeat) with ``n_labels``, ``accuracy``,
     ``seconds`` (training and prediction) and the info columns. The (repeat, label count) jobs run where
@@ -549,6 +554,14 @@ def label_sweep(methods: dict[str, Callable], y_pool, y_test, *, labels_per_clas
         if not callable(fn):
             raise TypeError(f"methods[{name!r}] must be callable, got {fn!r}")
     y_pool = check_labels(np.asarray(y_pool), name="y_pool")
+    for name, fn in methods.items():
+        n_pool = getattr(fn, "n_pool", None)
+        if n_pool is None:
+            continue  # a plain callable: its pool is its own business
+        n_pool = check_int(n_pool, f"methods[{name!r}].n_pool", low=1)
+        if len(y_pool) != n_pool:
+            raise ValueError(f"y_pool has {len(y_pool)} entries but methods[{name!r}] holds a pool of {n_pool} "
+                             "samples: y_pool must label the pool the methods train on, one entry per sample")
     y_test = check_labels(np.asarray(y_test), name="y_test")
     check_classes(y_pool, "y_pool", min_classes=2)
     check_classes(y_test, "y_test", min_classes=1)
@@ -614,7 +627,14 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
     for training from scratch, a copy of a pretrained one with a new head for fine-tuning), then
     :func:`finetune` trains it for about ``steps`` optimiser steps and it predicts ``X_test``.
 
-    Info columns: ``trainable_params``, ``epochs`` and ``seconds_per_epoch``.
+    ``build(0)`` is called once here, so that what depends on the model is checked now rather than when the
+    method runs: ``head`` must name one of its modules, an int ``unfreeze`` must not exceed its
+    :func:`blocks`, ``X_pool`` must have the channels it takes, and ``y_pool`` must hold labels in
+    ``[0, outputs)`` of an ``nn.Linear`` head. That model is thrown away, and the global random states
+    (Python, NumPy, torch) are put back as they were, so the methods' results are those without the check.
+
+    Info columns: ``trainable_params``, ``epochs`` and ``seconds_per_epoch``. The method's ``n_pool``
+    attribute (the number of pool samples) lets :func:`label_sweep` check its ``y_pool``.
     """
     from labkit import train as engine
     from labkit._validation import check_device
@@ -636,6 +656,7 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
     check_int(batch_size, "batch_size", low=1)
     check_int(eval_batch_size, "eval_batch_size", low=1)
     check_device(device)
+    _check_against_model(build, X_pool, y_pool, unfreeze=unfreeze, head=head)
 
     def method(idx, seed):
         model = build(seed)
@@ -648,12 +669,57 @@ def network_method(build: Callable[[int], nn.Module], X_pool, y_pool, X_test, *,
         return pred, {"trainable_params": count_trainable(model), "epochs": epochs,
                       "seconds_per_epoch": float(history["seconds"].mean())}
 
+    method.n_pool = len(y_pool)
     return method
+
+
+@contextmanager
+def _global_random_states_kept() -> Iterator[None]:
+    """Put Python's, NumPy's (legacy global) and torch's random states back as they were after the block.
+
+    torch: the CPU generator, every CUDA device's when CUDA is initialised (reading them otherwise would
+    initialise it) and the MPS generator where there is one.
+    """
+    py, legacy, cpu = random.getstate(), np.random.get_state(), torch.get_rng_state()  # noqa: NPY002
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    mps = torch.mps.get_rng_state() if torch.backends.mps.is_available() else None
+    try:
+        yield
+    finally:
+        random.setstate(py)
+        np.random.set_state(legacy)  # noqa: NPY002
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+        if mps is not None:
+            torch.mps.set_rng_state(mps)
+
+
+def _check_against_model(build: Callable[[int], nn.Module], X_pool: torch.Tensor, y_pool: torch.Tensor, *,
+                         unfreeze: int | str, head: str) -> None:
+    """:func:`network_method`'s checks that need the model: one ``build(0)``, thrown away afterwards."""
+    with _global_random_states_kept():
+        model = build(0)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"build must return a torch.nn.Module, but build(0) returned {model!r}")
+    if _RECORD in model.__dict__:  # finetune unfreezes it first: look at it unfrozen, leaving build's model be
+        model = _undo_freeze(copy.deepcopy(model))
+    _check_module_names(model, (head,), "head")
+    if not (isinstance(unfreeze, str) and unfreeze == "all"):
+        found = blocks(model, head=head)
+        if unfreeze > len(found):
+            raise ValueError(f"unfreeze must be 'all' or in [0, {len(found)}] for the model build makes "
+                             f"(blocks {found}), got {unfreeze!r}")
+    check_images(X_pool, "X_pool", caller="network_method", channels=input_channels(model))
+    layer = model.get_submodule(head)
+    outputs = layer.out_features if isinstance(layer, nn.Linear) else None
+    check_targets(y_pool, "y_pool", num_classes=outputs)
 
 
 def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:
     """A :func:`label_sweep` method: :func:`linear_probe` on precomputed (cached) features ``F_pool``,
-    predicting ``F_test``. Info columns: ``trainable_params`` (the head's weights and biases)."""
+    predicting ``F_test``. Info columns: ``trainable_params`` (the head's weights and biases). The method's
+    ``n_pool`` attribute (the number of pool samples) lets :func:`label_sweep` check its ``y_pool``."""
     F_pool = check_samples(F_pool, "F_pool")
     F_test = check_samples(F_test, "F_test")
     y_pool = check_classes(check_labels(np.asarray(y_pool), len(F_pool), "y_pool"), "y_pool")
@@ -666,6 +732,7 @@ def probe_method(F_pool, y_pool, F_test, *, C: float = 1.0) -> Callable:
         n_classes = len(np.unique(y_pool[idx]))
         return probe.predict(F_test), {"trainable_params": F_pool.shape[1] * n_classes + n_classes}
 
+    method.n_pool = len(F_pool)
     return method
 
 

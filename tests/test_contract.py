@@ -98,14 +98,7 @@ def exempt_reason(key: str) -> str | None:
 # Bad inputs still accepted by a module another helper is editing (the notebook-concept modules balance,
 # active, select, metrics, transfer, distill): "key parameter:label" -> what is wrong. Reported to the
 # coordinator; the test checks they still fail, so a fix makes it say "delete this line".
-PENDING = {
-    "transfer.network_method y_pool:a label out of range":
-        "labels are not checked against the model's outputs: the model is built later, inside the method",
-    "transfer.network_method head:an unknown name":
-        "head is checked to be a str only; an unknown module name is found (or not) when the method runs",
-    "transfer.label_sweep y_pool:one entry short":
-        "y_pool's length is not checked against the pool the methods hold (label_sweep cannot see it)",
-}
+PENDING: dict[str, str] = {}
 
 # Valid calls too slow to run here (the function's own tests run it).
 SLOW_VALID = {"transfer.imagenet_transfer": "a whole ResNet transfer run (~10 s): tests/test_transfer.py runs it"}
@@ -903,6 +896,7 @@ def _label_sweep_args() -> dict:
     def method(train_idx, random_state=None):
         return np.resize(d["yt"], len(d["yt"]))
 
+    method.n_pool = len(d["y"])  # the pool it holds, as network_method's and probe_method's methods say
     return dict(methods={"m": method}, y_pool=d["y"], y_test=d["yt"], labels_per_class=[2, 4], n_repeats=1,
                 random_state=0, progress=False)
 

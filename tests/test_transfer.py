@@ -675,6 +675,97 @@ def test_network_method_checks_its_data():
         transfer.network_method(lambda s: tiny(), X, y, X, steps=2, lr=0)
 
 
+def test_network_method_checks_what_depends_on_the_model_at_call_time():
+    X, y = blobs(4)  # labels 0..2; tiny() has a 3-output head "fc", blocks block1 and block2, 1 channel
+    calls = []
+
+    def build(seed):
+        calls.append(seed)
+        return tiny(seed)
+
+    method = transfer.network_method(build, X, y, X, steps=2, lr=0.1, device="cpu")
+    assert calls == [0], "the model is built once at call time, to check it"
+    assert method.n_pool == len(y)
+    with pytest.raises(ValueError, match=r"^head names a module the model does not have: 'classifier'; "
+                                         r"top-level modules are \['block1', 'block2', 'pool', 'drop', 'fc'\]$"):
+        transfer.network_method(build, X, y, X, steps=2, lr=0.1, head="classifier")
+    with pytest.raises(ValueError, match=r"^y_pool must hold class labels in \[0, 3\) for a model with 3 outputs, "
+                                         r"got 5$"):
+        transfer.network_method(build, X, torch.where(y == 2, 5, y), X, steps=2, lr=0.1)
+    with pytest.raises(ValueError, match=r"^y_pool must hold class labels in \[0, 3\) for a model with 3 outputs, "
+                                         r"got -1$"):
+        transfer.network_method(build, X, y - 1, X, steps=2, lr=0.1)
+    with pytest.raises(ValueError, match=r"^unfreeze must be 'all' or in \[0, 2\] for the model build makes "
+                                         r"\(blocks \[\('block1',\), \('block2',\)\]\), got 3$"):
+        transfer.network_method(build, X, y, X, steps=2, lr=0.1, unfreeze=3)
+    with pytest.raises(ValueError, match=r"^network_method: X_pool has 3 channel\(s\) \(shape \(12, 3, 8, 8\)\) "
+                                         r"but the model takes 1-channel images"):
+        transfer.network_method(build, X.repeat(1, 3, 1, 1), y, X.repeat(1, 3, 1, 1), steps=2, lr=0.1)
+    with pytest.raises(TypeError, match=r"^build must return a torch.nn.Module, but build\(0\) returned 'tiny'$"):
+        transfer.network_method(lambda seed: "tiny", X, y, X, steps=2, lr=0.1)
+    # unfreeze within the blocks, and a head that is not an nn.Linear (its outputs unknown here): accepted
+    transfer.network_method(build, X, y, X, steps=2, lr=0.1, unfreeze=2)
+    transfer.network_method(build, X, y, X, steps=2, lr=0.1, head="block2")
+
+
+def test_network_method_check_leaves_the_random_streams_alone():
+    import random
+
+    from labkit import set_seed
+
+    X, y = blobs(4)
+
+    def build(seed):  # a build that seeds and draws from every global generator
+        random.seed(seed)
+        np.random.seed(seed)  # noqa: NPY002
+        model = tiny(seed)
+        _ = random.random(), np.random.rand(), torch.rand(1)  # noqa: NPY002
+        return model
+
+    def draws():
+        return random.random(), float(np.random.rand()), float(torch.rand(1))  # noqa: NPY002
+
+    set_seed(7)
+    expected = draws()
+    set_seed(7)
+    method = transfer.network_method(build, X, y, X, steps=2, lr=0.1, device="cpu")
+    assert draws() == expected
+    # and the method itself gives what training the same build by hand gives
+    pred, _ = method(np.arange(len(y)), 3)
+    model = build(3)
+    transfer.finetune(model, (X, y), epochs=transfer.epochs_for_steps(len(y), 2, 128), lr=0.1, batch_size=128,
+                      device="cpu", progress=False, random_state=3)
+    from labkit import train
+
+    assert np.array_equal(pred, train.predict_logits(model, X, batch_size=256, device="cpu").argmax(1).numpy())
+
+
+def test_label_sweep_checks_y_pool_against_the_pool_the_methods_hold():
+    X, y = blobs(4)
+    y_np = y.numpy()
+    feats = (X.float().flatten(1) / 255).numpy()
+    probe = transfer.probe_method(feats, y_np, feats)
+    network = transfer.network_method(lambda seed: tiny(seed), X, y, X, steps=1, lr=0.1, device="cpu")
+    assert probe.n_pool == network.n_pool == 12
+    for name, method in (("probe", probe), ("net", network)):
+        with pytest.raises(ValueError, match=rf"^y_pool has 11 entries but methods\['{name}'\] holds a pool of 12 "
+                                             "samples: y_pool must label the pool the methods train on, one entry "
+                                             "per sample$"):
+            transfer.label_sweep({name: method}, y_np[:-1], y_np, labels_per_class=[1], n_repeats=1)
+        with pytest.raises(ValueError, match=rf"^y_pool has 13 entries but methods\['{name}'\] holds a pool of 12"):
+            transfer.label_sweep({name: method}, np.append(y_np, 0), y_np, labels_per_class=[1], n_repeats=1)
+    df = transfer.label_sweep({"probe": probe}, y_np, y_np, labels_per_class=[1, "all"], n_repeats=1)
+    assert df.n_labels.tolist() == [3, 12]
+
+    def plain(idx, seed):  # no n_pool: nothing to check it against
+        return np.zeros(len(y_np), dtype=int)
+
+    transfer.label_sweep({"plain": plain}, y_np[:-1], y_np, labels_per_class=[1], n_repeats=1)
+    plain.n_pool = "12"
+    with pytest.raises(TypeError, match=r"^methods\['plain'\]\.n_pool must be an int, got '12'"):
+        transfer.label_sweep({"plain": plain}, y_np, y_np, labels_per_class=[1], n_repeats=1)
+
+
 def test_every_offline_path_to_imagenet_weights_raises_weights_unavailable(monkeypatch):
     import urllib.error
 
@@ -734,3 +825,12 @@ def test_evaluation_modes_rejects_bad_input():
         transfer.evaluation_modes(model, X, y, batch_sizes=(1,))
     with pytest.raises((ValueError, TypeError)):
         transfer.evaluation_modes(model, X, y[:5])
+
+
+def test_network_method_counts_blocks_of_a_frozen_build_unfrozen_and_leaves_it_frozen():
+    X, y = blobs(4)
+    shared = transfer.freeze(tiny(), trainable=("fc",))
+    transfer.network_method(lambda seed: shared, X, y, X, steps=1, lr=0.1, unfreeze=2)
+    assert transfer.count_trainable(shared) == 8 * 3 + 3, "the check left build's model as it was"
+    with pytest.raises(ValueError, match=r"^unfreeze must be 'all' or in \[0, 2\]"):
+        transfer.network_method(lambda seed: shared, X, y, X, steps=1, lr=0.1, unfreeze=3)
