@@ -453,7 +453,9 @@ def test_pixel_features():
         lesson.pixel_features(np.zeros(4, dtype=np.uint8))
 
 
-def test_load_images_declares_its_fallback(monkeypatch, capsys):
+@pytest.fixture
+def without_fashion(monkeypatch):
+    """data.load_images as on a machine where Fashion-MNIST is not installed."""
     from labkit import data
 
     real = data.load_images
@@ -464,6 +466,11 @@ def test_load_images_declares_its_fallback(monkeypatch, capsys):
         return real(name, split, **kw)
 
     monkeypatch.setattr(data, "load_images", missing_fashion)
+    return data
+
+
+def test_load_images_declares_its_fallback(without_fashion, capsys):
+    data = without_fashion
     X, y, name = lesson.load_images("fashion_mnist", "test", n=50, random_state=0)
     out = capsys.readouterr().out
     assert name == "digits" and len(y) == 50 and X.shape[1:] == (1, 8, 8)
@@ -496,17 +503,8 @@ def test_timer_records_stages():
         t.lap("")
 
 
-def test_load_train_test_declares_its_fallback(monkeypatch, capsys, tmp_path):
-    from labkit import data
-
-    real = data.load_images
-
-    def missing_fashion(name, split="train", **kw):
-        if name == "fashion_mnist":
-            raise data.DatasetUnavailable("not installed here")
-        return real(name, split, **kw)
-
-    monkeypatch.setattr(data, "load_images", missing_fashion)
+def test_load_train_test_declares_its_fallback(without_fashion, capsys, tmp_path):
+    data = without_fashion
     parts = lesson.load_train_test("fashion_mnist")
     out = capsys.readouterr().out
     assert parts.name == "digits" and parts.X_train.shape == (1437, 64) and len(parts.y_test) == 360
