@@ -2,6 +2,7 @@
 the effects it teaches asserted (LABKIT_STRICT=1), keeps its tables, prints no comparative sentence that is
 not a computed verdict and no small-n interval without its label — and runs on a user's own data."""
 
+import ast
 import json
 import time
 from pathlib import Path
@@ -37,6 +38,11 @@ def test_has_parameters_cell_using_profile(path):
     assert len(params) == 1, f"{path.name}: expected one cell tagged 'parameters', found {len(params)}"
     assert "get_profile()" in params[0].source, "the parameters cell must derive sizes from the profile"
     assert "DATASET" in params[0].source, "DATASET (a built-in name or a path) is a parameter of every notebook"
+    # papermill's convention: values injected after this cell replace its assignments, so anything else it did
+    # (a print, a computation) would have run with the defaults
+    others = [type(s).__name__ for s in ast.parse(params[0].source).body
+              if not isinstance(s, ast.Import | ast.ImportFrom | ast.Assign | ast.AnnAssign)]
+    assert not others, f"{path.name}: the parameters cell holds {others}, not only imports and assignments"
     installs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "pip install" in c.source]
     assert not installs, f"{path.name}: code cells {installs} run pip install"
 
