@@ -12,6 +12,8 @@ Three ways to reuse a trained model, all trained by the kit's one loop (:func:`l
 
 The teacher is put in ``eval()`` mode and its logits are computed once, without gradients, and cached: the
 training loop then receives them as an extra tensor next to ``(X, y)`` and never calls the teacher.
+:func:`distill_grid` trains a whole temperature × α grid in one run: copies of one student side by side, on
+the same batches, each ending as its own :func:`distill` run would leave it.
 The document's own loss, ``nn.KLDivLoss()(student_logits, teacher_logits)``, is kept as
 ``labkit.errata.document_kd_loss`` (``mode="document"``) so the notebook can run it beside the corrected one.
 Freezing is ``labkit.transfer.freeze`` (BatchNorm statistics included), undone after a partial update.
@@ -278,13 +280,49 @@ def distill(teacher: nn.Module | None, student: nn.Module, data, *, mode: str = 
     from labkit.train import fit
 
     T, alpha, min_confidence = _check_settings(mode, temperature, alpha, min_confidence)
+    X_all, y, n_labelled, t_logits = _distill_inputs(teacher, student, data, unlabeled, teacher_logits,
+                                                     teacher_batch_size, device, fit_kwargs, mode=mode)
+
+    if mode == "pseudo":
+        labels, confidence = pseudo_labels(t_logits)
+        if y is not None:
+            labels[:n_labelled] = y.to(labels.dtype)
+            confidence[:n_labelled] = 1.0  # true labels are always kept
+        keep = select_confident(confidence, min_confidence)
+        return fit(student, (X_all[keep], labels[keep]), val, epochs=epochs, lr=lr, device=device,
+                   **fit_kwargs)
+
+    fit_y, labelled = _fit_targets(t_logits, y, n_labelled)
+    any_labels = y is not None and n_labelled > 0
+    if mode == "kd":
+        def loss_fn(logits, target, t, is_labelled):
+            if not any_labels:
+                return _kd_loss(logits, t, None, T, alpha)
+            return _kd_loss(logits, t, torch.where(is_labelled, target, IGNORE_INDEX), T, alpha)
+    else:
+        def loss_fn(logits, target, t, is_labelled):
+            return document_kd_loss(logits, t)
+    return fit(student, (X_all, fit_y, t_logits, labelled), val, epochs=epochs, lr=lr, loss_fn=loss_fn,
+               device=device, allow_nonfinite_loss=mode == "document", **fit_kwargs)
+
+
+def _distill_inputs(teacher, student, data, unlabeled, teacher_logits, teacher_batch_size, device,
+                    fit_kwargs, *, mode: str, caller: str = "distill"):
+    """What :func:`distill` and :func:`distill_grid` train on, checked: ``(X_all, y, n_labelled, t_logits)``
+    with ``X_all`` the labelled images then the pool, ``t_logits`` the teacher's (cached or computed once)."""
+    import torch
+
     check_module(student, "student")
     if teacher is not None:
         check_module(teacher, "teacher")
     check_int(teacher_batch_size, "teacher_batch_size", low=1)
     if "loss_fn" in fit_kwargs:
+        if caller == "distill_grid":
+            raise TypeError("distill_grid sets fit's loss_fn (kd_loss at each setting); leave loss_fn out")
         raise TypeError("distill sets fit's loss_fn from mode; pass mode= instead of loss_fn=")
     if "allow_nonfinite_loss" in fit_kwargs:
+        if caller == "distill_grid":
+            raise TypeError("distill_grid sets fit's allow_nonfinite_loss (False: kd_loss is never NaN)")
         raise TypeError("distill sets fit's allow_nonfinite_loss from mode (True for mode='document' only)")
     if mode != "pseudo" and fit_kwargs.get("augment"):
         raise ValueError(f"augment=True with mode={mode!r}: the cached teacher logits are for un-augmented "
@@ -319,34 +357,88 @@ def distill(teacher: nn.Module | None, student: nn.Module, data, *, mode: str = 
     t_logits = check_finite_tensor(teacher_logits, "teacher_logits").detach().float().cpu()
     if y is not None:
         check_targets(y, "data[1] (y)", num_classes=t_logits.shape[1])
+    return X_all, y, n_labelled, t_logits
 
-    if mode == "pseudo":
-        labels, confidence = pseudo_labels(t_logits)
-        if y is not None:
-            labels[:n_labelled] = y.to(labels.dtype)
-            confidence[:n_labelled] = 1.0  # true labels are always kept
-        keep = select_confident(confidence, min_confidence)
-        return fit(student, (X_all[keep], labels[keep]), val, epochs=epochs, lr=lr, device=device,
-                   **fit_kwargs)
 
-    # fit sees (X, y, teacher_logits, labelled): y is the true label where there is one and the teacher's
-    # argmax on the pool, so fit's train_acc reads as agreement with those labels; the loss uses the mask.
+def _fit_targets(t_logits, y, n_labelled):
+    """fit's ``y`` and labelled mask for the KD losses: the true label where there is one and the teacher's
+    argmax on the pool (so fit's train_acc reads as agreement with those labels); the loss uses the mask."""
+    import torch
+
     fit_y = pseudo_labels(t_logits)[0]
-    labelled = torch.zeros(X_all.shape[0], dtype=torch.bool)
+    labelled = torch.zeros(t_logits.shape[0], dtype=torch.bool)
     if y is not None:
         fit_y[:n_labelled] = y.to(fit_y.dtype)
         labelled[:n_labelled] = True
+    return fit_y, labelled
+
+
+def _check_grid(values, name: str, check) -> list[float]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(f"{name} must be a non-empty sequence of numbers, got {values!r}")
+    if not values:
+        raise ValueError(f"{name} must be a non-empty sequence of numbers, got an empty one")
+    checked = [check(v, f"{name}[{i}]") for i, v in enumerate(values)]
+    if len(set(checked)) != len(checked):
+        raise ValueError(f"{name} holds a value twice: {list(values)!r}")
+    return checked
+
+
+def distill_grid(teacher: nn.Module | None, student: nn.Module, data, *, temperatures: Sequence[float],
+                 alphas: Sequence[float], unlabeled=None, teacher_logits: torch.Tensor | None = None,
+                 teacher_batch_size: int = 1024, epochs: int, lr: float, device=None,
+                 **fit_kwargs) -> dict[tuple[float, float], nn.Module]:
+    """Knowledge distillation at every setting of ``temperatures × alphas``, all trained in one run.
+
+    One copy of ``student`` per ``(T, α)``, trained side by side by one :func:`labkit.train.fit`: every copy
+    starts from ``student``'s weights, sees the same batches in the same order and takes the same optimiser
+    steps; only the T and α of its loss differ. The loss fit minimises is the sum of the copies' own
+    :func:`kd_loss` terms, so each copy's gradient is its own loss's: each copy ends up as
+    ``distill(teacher, copy, data, mode="kd", temperature=T, alpha=α, ...)`` would leave it (identical weights
+    for a student without randomness in its forward pass, e.g. no dropout), while the batches, the optimiser
+    step, the learning-rate schedule and the loss check are paid once per step for all settings, so it costs
+    less than one run per setting; and the settings are compared on identical batches.
+
+    Arguments as for :func:`distill` with ``mode="kd"`` (no ``val``: score the returned students with
+    :func:`labkit.train.evaluate`). ``student`` itself is not trained. Returns ``{(T, α): trained copy}`` in
+    the order of ``temperatures × alphas``, each in eval mode. A loss that turns NaN or infinite at any setting
+    stops the whole run (:class:`labkit.train.TrainingDiverged`).
+    """
+    import copy
+
+    import torch
+    from torch import nn
+
+    from labkit.train import fit
+
+    class SideBySide(nn.Module):   # the copies as one module: its output stacks theirs, [settings, batch, classes]
+        def __init__(self, copies):
+            super().__init__()
+            self.copies = nn.ModuleList(copies)
+
+        def forward(self, x):
+            return torch.stack([c(x) for c in self.copies])
+
+    temperatures = _check_grid(temperatures, "temperatures", lambda v, n: check_number(v, n, low=0.0,
+                                                                                         low_open=True))
+    alphas = _check_grid(alphas, "alphas", lambda v, n: check_number(v, n, low=0.0, high=1.0))
+    if "val" in fit_kwargs:
+        raise TypeError("distill_grid takes no val: score the returned students with labkit.train.evaluate")
+    X_all, y, n_labelled, t_logits = _distill_inputs(teacher, student, data, unlabeled, teacher_logits,
+                                                     teacher_batch_size, device, fit_kwargs, mode="kd",
+                                                     caller="distill_grid")
+    fit_y, labelled = _fit_targets(t_logits, y, n_labelled)
     any_labels = y is not None and n_labelled > 0
-    if mode == "kd":
-        def loss_fn(logits, target, t, is_labelled):
-            if not any_labels:
-                return _kd_loss(logits, t, None, T, alpha)
-            return _kd_loss(logits, t, torch.where(is_labelled, target, IGNORE_INDEX), T, alpha)
-    else:
-        def loss_fn(logits, target, t, is_labelled):
-            return document_kd_loss(logits, t)
-    return fit(student, (X_all, fit_y, t_logits, labelled), val, epochs=epochs, lr=lr, loss_fn=loss_fn,
-               device=device, allow_nonfinite_loss=mode == "document", **fit_kwargs)
+    settings = [(T, a) for T in temperatures for a in alphas]
+    copies = [copy.deepcopy(student) for _ in settings]
+
+    def loss_fn(logits, target, t, is_labelled):   # logits: [settings, batch, classes]
+        targets = torch.where(is_labelled, target, IGNORE_INDEX) if any_labels else None
+        return sum(_kd_loss(logits[k], t, targets, T, a) for k, (T, a) in enumerate(settings))
+
+    fit(SideBySide(copies), (X_all, fit_y, t_logits, labelled), epochs=epochs, lr=lr, loss_fn=loss_fn,
+        device=device, **fit_kwargs)
+    return {setting: c.eval() for setting, c in zip(settings, copies, strict=True)}
 
 
 # ------------------------------------------------------------------------------------------ data splits

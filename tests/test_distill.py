@@ -294,6 +294,78 @@ def test_distill_rejects_bad_arguments():
         distill.distill(None, _student(), [X], teacher_logits=logits, epochs=1, lr=0.1)
 
 
+# ---------------------------------------------------------------------------------------------- distill_grid
+def _small_cnn(seed=0):
+    from labkit import models
+
+    torch.manual_seed(seed)
+    return models.small_cnn(in_channels=1, num_classes=4, width=4)   # BatchNorm inside: per-copy statistics
+
+
+@pytest.mark.parametrize("make", [_student, _small_cnn], ids=["mlp", "cnn with batchnorm"])
+@pytest.mark.parametrize("amp", [False, "auto"])
+def test_distill_grid_trains_each_setting_as_distill_would(make, amp):
+    """One run side by side = one distill run per (T, α): same start, same batches, identical weights."""
+    X, X_pool = _images(150), _images(70, seed=1)
+    y = torch.randint(0, 4, (150,), generator=torch.Generator().manual_seed(2))
+    logits = _logits(3, n=220, c=4).float()
+    fit = {**FIT, "amp": amp, "batch_size": 32}
+    student = make()
+    start = {k: v.clone() for k, v in student.state_dict().items()}
+    grid = distill.distill_grid(None, student, (X, y), unlabeled=X_pool, teacher_logits=logits,
+                                temperatures=[1.0, 4.0], alphas=[0.5, 1.0], **fit)
+    assert list(grid) == [(1.0, 0.5), (1.0, 1.0), (4.0, 0.5), (4.0, 1.0)]
+    assert all(torch.equal(v, student.state_dict()[k]) for k, v in start.items())  # the given one is not trained
+    for (T, a), trained in grid.items():
+        assert not trained.training
+        alone = make()
+        distill.distill(None, alone, (X, y), unlabeled=X_pool, mode="kd", teacher_logits=logits, temperature=T,
+                        alpha=a, **fit)
+        for k, v in alone.state_dict().items():
+            assert torch.equal(v, trained.state_dict()[k]), (T, a, k)
+    weights = [torch.cat([p.detach().flatten() for p in m.parameters()]) for m in grid.values()]
+    assert not torch.equal(weights[0], weights[-1])   # the settings did train differently
+
+
+def test_distill_grid_runs_the_teacher_once_or_not_at_all():
+    teacher = _CountingLinear()
+    X = _images(200)
+    distill.distill_grid(teacher, _student(), X, temperatures=[2.0], alphas=[0.5, 0.9], teacher_batch_size=256,
+                         **FIT)
+    assert teacher.calls == 1 and not teacher.training
+    logits = distill.compute_teacher_logits(teacher, X, device="cpu")
+    calls = teacher.calls
+    distill.distill_grid(teacher, _student(), X, temperatures=[2.0, 8.0], alphas=[1.0], teacher_logits=logits,
+                         **FIT)
+    assert teacher.calls == calls
+
+
+def test_distill_grid_rejects_bad_arguments():
+    X = _images(10)
+    logits = torch.randn(10, 4)
+    ok = dict(teacher_logits=logits, epochs=1, lr=0.1)
+    for bad, error in [([], ValueError), ([4.0, float("nan")], ValueError), ([0.0], ValueError),
+                       ("4", TypeError), (4.0, TypeError), ([2.0, 2.0], ValueError), ([True], TypeError)]:
+        with pytest.raises(error, match="temperatures"):
+            distill.distill_grid(None, _student(), X, temperatures=bad, alphas=[0.5], **ok)
+    for bad in ([], [1.5], [-0.1], [0.5, 0.5]):
+        with pytest.raises(ValueError, match="alphas"):
+            distill.distill_grid(None, _student(), X, temperatures=[4.0], alphas=bad, **ok)
+    grid = dict(temperatures=[4.0], alphas=[0.5])
+    with pytest.raises(TypeError, match="val"):
+        distill.distill_grid(None, _student(), X, val=(X, torch.zeros(10, dtype=torch.long)), **grid, **ok)
+    with pytest.raises(TypeError, match="loss_fn"):
+        distill.distill_grid(None, _student(), X, loss_fn=print, **grid, **ok)
+    with pytest.raises(ValueError, match="augment"):
+        distill.distill_grid(None, _student(), X, augment=True, **grid, **ok)
+    with pytest.raises(ValueError, match="teacher_logits"):
+        distill.distill_grid(None, _student(), X, **grid, **{**ok, "teacher_logits": logits[:5]})
+    with pytest.raises(ValueError, match="teacher"):
+        distill.distill_grid(None, _student(), X, **grid, epochs=1, lr=0.1)
+    with pytest.raises(TypeError, match="student"):
+        distill.distill_grid(None, "mlp", X, **grid, **ok)
+
+
 # ------------------------------------------------------------------------------------------- partial updates
 def _resnet():
     from labkit import models
