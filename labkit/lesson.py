@@ -35,7 +35,7 @@ import pandas as pd
 
 from labkit import stats
 from labkit._validation import as_generator, check_bool, check_choice, check_int, check_number
-from labkit.data import pixel_features  # re-exported: notebooks call lesson.pixel_features
+from labkit.data import TrainTest, pixel_features  # pixel_features: re-exported
 from labkit.stats import SMALL_N, ci_text
 
 __all__ = [
@@ -789,7 +789,7 @@ def load_images(name, split: str = "train", *, fallback: str | None = "digits", 
     return Images(X, y, str(used))
 
 
-def load_train_test(source, target: str | None = None, *, fallback: str | None = "digits", **kwargs):
+def load_train_test(source, target: str | None = None, *, fallback: str | None = "digits", **kwargs) -> TrainTest:
     """:func:`labkit.data.train_test` (``DATASET``/``TARGET`` -> training and test features) with a declared
     fallback for a missing built-in set (as :func:`load_images`), printing what it loaded."""
     from labkit import data
