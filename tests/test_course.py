@@ -151,28 +151,20 @@ def test_nbgrader_recognises_the_cells(path):
 
 
 # ------------------------------------------------------------------------------------------------ build
-def _solution_lines(source):
-    lines, inside = [], False
+def _split_solutions(source):
+    """(the non-blank lines between the solution markers, the source outside them)."""
+    inside_lines, outside, inside = [], [], False
     for line in source.splitlines():
         if "BEGIN SOLUTION" in line:
             inside = True
         elif "END SOLUTION" in line:
             inside = False
-        elif inside and line.strip():
-            lines.append(line.strip())
-    return lines
-
-
-def _outside_solutions(source):
-    kept, inside = [], False
-    for line in source.splitlines():
-        if "BEGIN SOLUTION" in line:
-            inside = True
-        elif "END SOLUTION" in line:
-            inside = False
-        elif not inside:
-            kept.append(line)
-    return "\n".join(kept)
+        elif inside:
+            if line.strip():
+                inside_lines.append(line.strip())
+        else:
+            outside.append(line)
+    return inside_lines, "\n".join(outside)
 
 
 def _assert_check_cell_reveals_nothing(source):
@@ -195,10 +187,10 @@ def test_student_versions_hold_no_solutions_and_no_expected_values(tmp_path):
         student = nbformat.read(student_path, as_version=4)
         text = "\n".join(c.source for c in student.cells)
         assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
-        solutions = [line for c in source.cells for line in _solution_lines(c.source)]
+        solutions = [line for c in source.cells for line in _split_solutions(c.source)[0]]
         assert solutions
         code = "\n".join(c.source for c in student.cells if c.cell_type == "code")
-        elsewhere = "\n".join(_outside_solutions(c.source) for c in source.cells if c.cell_type == "code")
+        elsewhere = "\n".join(_split_solutions(c.source)[1] for c in source.cells if c.cell_type == "code")
         leaked = [line for line in solutions if line not in elsewhere and line in code]
         assert not leaked, f"{student_path.name}: solution lines in the student version: {leaked}"
         found = course.find_exercises(student)
