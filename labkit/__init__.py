@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from labkit.core import get_device, get_profile, set_seed
+from labkit.core import get_device, get_profile, set_seed, set_threads
 
 __version__ = "0.1.0"
 
@@ -41,7 +41,7 @@ _SUBMODULES = (
     "widgets",
 )
 
-__all__ = ["get_device", "get_profile", "set_seed", "__version__", *_SUBMODULES]
+__all__ = ["get_device", "get_profile", "set_seed", "set_threads", "__version__", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
     from labkit import balance, data  # noqa: F401

@@ -473,6 +473,7 @@ REGISTRY: dict[str, Entry] = {
     # --- core -----------------------------------------------------------------------------------------------
     "core.get_profile": E(lambda t: dict()),
     "core.set_seed": E(lambda t: dict(seed=0)),
+    "core.set_threads": E(lambda t: dict(n=None)),
     "core.get_device": E(lambda t: dict(prefer="cpu")),
     # --- exercises ------------------------------------------------------------------------------------------
     "exercises.check": E(lambda t: dict(exercise="01-1", answer=int((D()["yt"] == 1).sum()), y_test=D()["yt"]),

@@ -76,3 +76,25 @@ def test_get_device_refuses_missing_device(monkeypatch):
         labkit.get_device()
     with pytest.raises(ValueError, match="not a device name"):
         labkit.get_device("gpu-please")
+
+
+def test_set_threads_caps_torch_and_blas_and_none_keeps_them():
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    before = torch.get_num_threads()
+    with threadpool_limits(limits=None):  # whatever set_threads changes in the pools is undone on exit
+        try:
+            labkit.set_threads(None)
+            assert torch.get_num_threads() == before
+            labkit.set_threads(1)
+            assert torch.get_num_threads() == 1
+            assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+        finally:
+            torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(("bad", "error"), [(0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_set_threads_rejects_bad_counts(bad, error):
+    with pytest.raises(error, match="n must be"):
+        labkit.set_threads(bad)
