@@ -15,7 +15,8 @@ Results come back in job order and do not depend on where they ran: each job car
 derived from ``(random_state, job index)`` by the caller. A sweep returns every result or raises; a
 partial table is never returned. On a cluster, a job whose worker dies is run again on another worker
 (Dask's ``distributed.scheduler.allowed-failures``, 3 by default); past that the sweep raises
-:class:`JobFailed` naming the job.
+:class:`JobFailed` naming the job, together with any job queued on the same dying workers (Dask counts a
+death against all of them and cannot tell which one killed the worker).
 
 Dask is optional (``pip install 'labkit[cluster]'``); nothing here imports it unless a cluster is asked for.
 """
@@ -259,14 +260,8 @@ def _on_dask(client, fn, jobs, desc) -> Iterator:
     try:
         for future in distributed.as_completed(futures, loop=client.loop):
             i = index[future.key]
-            if future.status == "error":
-                err = future.exception()
-                if isinstance(err, distributed.KilledWorker):
-                    raise JobFailed(
-                        f"{desc}: job {i} of {n} (arguments {_short(jobs[i])}) was not finished: "
-                        f"{err.allowed_failures + 1} workers died while running it (Dask runs a job again "
-                        f"after its worker dies, up to distributed.scheduler.allowed-failures = "
-                        f"{err.allowed_failures} times). No partial results are returned.") from err
+            if future.status == "error" and isinstance(future.exception(), distributed.KilledWorker):
+                raise _killed(distributed, futures, index, jobs, desc) from future.exception()
             finished[i] = future.result()  # re-raises a job's own exception, with its traceback
             future.release()
             while next_out in finished:
@@ -274,6 +269,35 @@ def _on_dask(client, fn, jobs, desc) -> Iterator:
                 next_out += 1
     finally:
         client.cancel([f for f in futures if not f.done()])
+
+
+def _killed(distributed, futures, index, jobs, desc, grace: float = 1.0) -> JobFailed:
+    """The :class:`JobFailed` for a sweep in which Dask gave up on a job after its workers kept dying.
+
+    Dask counts a worker's death against every job that worker held, running or queued behind it, and
+    cannot tell which one killed it; the jobs it gave up on at the same moment are named together (their
+    ``KilledWorker`` errors may reach this client a moment apart, hence the short ``grace`` wait).
+    """
+    pending = [f for f in futures if not f.done()]
+    if pending:
+        try:
+            distributed.wait(pending, timeout=grace)
+        except TimeoutError:  # some jobs are still running normally: don't wait for them
+            pass
+    errors = {index[f.key]: f.exception() for f in futures
+              if f.status == "error" and isinstance(f.exception(), distributed.KilledWorker)}
+    n, failed = len(jobs), sorted(errors)
+    allowed = errors[failed[0]].allowed_failures
+    named = ", ".join(f"job {i} of {n} (arguments {_short(jobs[i])})" for i in failed)
+    retry = (f"Dask runs a job again after its worker dies, up to distributed.scheduler.allowed-failures = "
+             f"{allowed} times")
+    if len(failed) == 1:
+        text = f"{named} was not finished: {allowed + 1} workers died while running it ({retry})."
+    else:
+        text = (f"{len(failed)} jobs were not finished: {named}. Workers died {allowed + 1} times while "
+                f"holding each of them ({retry}); Dask counts a death against every job the worker held, "
+                f"so it cannot tell which of these killed it.")
+    return JobFailed(f"{desc}: {text} No partial results are returned.")
 
 
 def _short(args: tuple) -> str:

@@ -185,8 +185,61 @@ def test_a_job_that_keeps_killing_workers_fails_the_sweep_naming_it(cluster):
             os._exit(1)
         return i
 
+    # the previous test killed a worker: with only one up, both jobs would queue on it and Dask would
+    # blame job 0 too (see the next test); the message must name job 1 either way
+    parallel.get_client(cluster).wait_for_workers(2, timeout=60)
     with pytest.raises(parallel.JobFailed, match=r"job 1 of 2 \(arguments 1\).*No partial results"):
         parallel.run_jobs(job, range(2), cluster=cluster, desc="doomed sweep", progress=False)
+
+
+class _FakeFuture:
+    def __init__(self, key, status, error=None):
+        self.key, self.status, self._error = key, status, error
+
+    def done(self):
+        return self.status != "pending"
+
+    def exception(self):
+        return self._error
+
+
+def test_jobs_dask_gave_up_on_together_are_all_named_after_the_grace_wait():
+    """Dask counts a worker's death against every job the worker held, so several jobs can fail together
+    with ``KilledWorker``; their errors reach the client a moment apart (CI once saw only job 0 named)."""
+    import types
+
+    class KilledWorker(Exception):
+        allowed_failures = 1
+
+    waited = []
+    futures = [_FakeFuture("j0", "error", KilledWorker()), _FakeFuture("j1", "pending"),
+               _FakeFuture("j2", "finished"), _FakeFuture("j3", "pending")]
+
+    def wait(pending, timeout):  # job 1's KilledWorker arrives during the wait; job 3 keeps running
+        waited.append(([f.key for f in pending], timeout))
+        futures[1].status, futures[1]._error = "error", KilledWorker()
+        raise TimeoutError
+
+    fake = types.SimpleNamespace(KilledWorker=KilledWorker, wait=wait)
+    index = {f.key: i for i, f in enumerate(futures)}
+    jobs = [(0,), (1,), (2,), ("x" * 200,)]
+    err = parallel._killed(fake, futures, index, jobs, "sweep", grace=0.5)
+    assert waited == [(["j1", "j3"], 0.5)]
+    text = str(err)
+    assert isinstance(err, parallel.JobFailed)
+    assert text.startswith("sweep: 2 jobs were not finished: job 0 of 4 (arguments 0), job 1 of 4 "
+                           "(arguments 1).")
+    assert "cannot tell which of these killed it" in text and "job 3" not in text and "job 2" not in text
+    assert text.endswith("No partial results are returned.")
+
+    futures[1].status = "finished"  # only one job failed: the singular message, no waiting when all done
+    futures[3].status = "finished"
+    waited.clear()
+    text = str(parallel._killed(fake, futures, index, jobs, "sweep"))
+    assert waited == []
+    assert text == ("sweep: job 0 of 4 (arguments 0) was not finished: 2 workers died while running it "
+                    "(Dask runs a job again after its worker dies, up to distributed.scheduler.allowed-failures"
+                    " = 1 times). No partial results are returned.")
 
 
 # ----------------------------------------------------------------------------------- notebook level
