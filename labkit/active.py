@@ -659,12 +659,17 @@ def _n_threads(n_jobs, *, cap: int | None) -> int:
     return n if cap is None else min(n, cap)
 
 
+def _block_rows(X: np.ndarray, at_least: int = 256) -> int:
+    """How many pool rows make one block of about ``_BLOCK_BYTES`` (and at least ``at_least``)."""
+    return max(at_least, _BLOCK_BYTES // max(1, X.shape[1] * X.itemsize))
+
+
 def _gather(X: np.ndarray, rows: np.ndarray, dtype) -> np.ndarray:
     """``X[rows].astype(dtype)`` without a full-size temporary of the other dtype."""
     if X.dtype == dtype:
         return X[rows]
     out = np.empty((len(rows), X.shape[1]), dtype=dtype)
-    step = max(1, _BLOCK_BYTES // max(1, X.shape[1] * X.itemsize))
+    step = _block_rows(X, at_least=1)
     for start in range(0, len(rows), step):
         out[start:start + step] = X[rows[start:start + step]]
     return out
@@ -672,7 +677,7 @@ def _gather(X: np.ndarray, rows: np.ndarray, dtype) -> np.ndarray:
 
 def _predict_rows(predict: Callable, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``predict(X[rows])``, a block of rows at a time: the unlabelled pool is never copied whole."""
-    step = max(256, _BLOCK_BYTES // max(1, X.shape[1] * X.itemsize))
+    step = _block_rows(X)
     if len(rows) <= step:
         return np.asarray(predict(X[rows]))
     first = np.asarray(predict(X[rows[:step]]))
@@ -719,7 +724,7 @@ def _committee_votes(estimator, Xl, yl, X, rows, n_members: int, rng: np.random.
             delayed(_fit_member)(estimator, Xl, yl, draws[m]) for m in to_fit)
     else:
         fits = [_fit_member(estimator, Xl, yl, draws[m]) for m in to_fit]
-    step = max(256, _BLOCK_BYTES // max(1, X.shape[1] * X.itemsize))
+    step = _block_rows(X)
 
     def vote_block(start: int) -> None:  # one read of a block of pool rows serves every member
         block = X[rows[start:start + step]]
