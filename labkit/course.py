@@ -403,7 +403,7 @@ def _grading_env(profile: str, log: Path) -> dict[str, str]:
     return kernel_env(profile, {GRADE_LOG_ENV: str(log), "LABKIT_STRICT": "0"}, drop=(RAISE_ENV,))
 
 
-def _execute(nb, *, cwd: Path, profile: str, timeout: float, env: dict[str, str]) -> str | None:
+def _execute(nb, *, cwd: Path, timeout: float, env: dict[str, str]) -> str | None:
     """Run ``nb`` in place, errors allowed, within ``timeout`` seconds in all. Returns what stopped it, if anything."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -466,7 +466,7 @@ def grade_notebook(path: str | os.PathLike, *, profile: str = "smoke", timeout: 
     with tempfile.TemporaryDirectory(prefix="labkit-grade-log-") as tmp:
         log = Path(tmp) / "grades.jsonl"
         log.touch()
-        stopped = _execute(nb, cwd=path.parent.resolve(), profile=profile, timeout=timeout,
+        stopped = _execute(nb, cwd=path.parent.resolve(), timeout=timeout,
                            env=_grading_env(profile, log))
         records = {}
         for line in log.read_text(encoding="utf-8").splitlines():
